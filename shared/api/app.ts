@@ -1,0 +1,43 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { HTTPException } from "hono/http-exception";
+import { problem, ProblemError, zodErrors } from "../problem.ts";
+import type { ApiContext } from "../rpc.ts";
+
+export type ApiBindings<E> = { env: E; context: ApiContext };
+
+/**
+ * The Hono app a Worker serves its share of the admin API with: zod validation from the
+ * shared contract, and every failure as RFC 9457 problem+json with a stable code.
+ */
+export function apiApp<E>() {
+  const app = new OpenAPIHono<{ Bindings: ApiBindings<E> }>({
+    defaultHook: (result, c) => {
+      if (result.success) return;
+      const target = result.target === "json" ? "body" : result.target;
+      const code = target === "body" ? "validation_failed" : "invalid_request";
+      return problem(code, {
+        detail: `The request ${target} is not valid`,
+        errors: zodErrors(result.error),
+        requestId: c.env.context.requestId,
+      });
+    },
+  });
+
+  app.onError((error, c) => {
+    const requestId = c.env.context.requestId;
+    if (error instanceof ProblemError) return problem(error.code, { detail: error.message, errors: error.errors, requestId });
+    if (error instanceof HTTPException && error.status === 400) {
+      return problem("malformed_json", { detail: "The request body is not valid JSON", requestId });
+    }
+    console.error(JSON.stringify({ level: "error", request_id: requestId, error: error instanceof Error ? error.message : String(error) }));
+    return problem("internal_error", { detail: "Something went wrong on our side; quote the request id to support", requestId });
+  });
+
+  app.notFound((c) => problem("not_found", { detail: `No route ${c.req.method} ${new URL(c.req.url).pathname}`, requestId: c.env.context.requestId }));
+  return app;
+}
+
+export function orgOf(context: ApiContext) {
+  if (!context.org) throw new ProblemError("unknown_org", "This API is served on an org's host");
+  return context.org;
+}

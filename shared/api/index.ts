@@ -1,0 +1,50 @@
+import { OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
+import { auditRoutes } from "./audit.ts";
+import { adminTokenRoutes, apiKeyRoutes } from "./credentials.ts";
+import { meRoutes } from "./me.ts";
+import { orgRoutes } from "./orgs.ts";
+import { teamRoutes } from "./teams.ts";
+import { userRoutes } from "./users.ts";
+
+/** Which Worker serves each admin resource. The router dispatches on it; the document lists them all. */
+export type ApiOwner = "router" | "auth" | "metrics";
+
+export const ADMIN_API = [
+  { owner: "router", routes: meRoutes },
+  { owner: "auth", routes: userRoutes },
+  { owner: "auth", routes: teamRoutes },
+  { owner: "auth", routes: apiKeyRoutes },
+  { owner: "auth", routes: adminTokenRoutes },
+  { owner: "metrics", routes: auditRoutes },
+] as const satisfies { owner: ApiOwner; routes: Record<string, RouteConfig> }[];
+
+export const OPERATOR_API = [{ owner: "auth", routes: orgRoutes }] as const satisfies {
+  owner: ApiOwner;
+  routes: Record<string, RouteConfig>;
+}[];
+
+/** First path segment → owner, e.g. `teams` → `auth`. */
+export function ownersBySegment(api: readonly { owner: ApiOwner; routes: Record<string, RouteConfig> }[]) {
+  const owners = new Map<string, ApiOwner>();
+  for (const { owner, routes } of api) {
+    for (const route of Object.values(routes)) owners.set(route.path.split("/")[1]!, owner);
+  }
+  return owners;
+}
+
+export function openApiDocument(
+  api: readonly { routes: Record<string, RouteConfig> }[],
+  info: { title: string; description: string; serverUrl: string },
+) {
+  const app = new OpenAPIHono();
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
+  for (const { routes } of api) for (const route of Object.values(routes)) app.openAPIRegistry.registerPath({ ...route, security: [{ bearerAuth: [] }] });
+  return app.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: { title: info.title, version: "1", description: info.description },
+    servers: [{ url: info.serverUrl }],
+  });
+}
+
+export * from "./common.ts";
+export { auditRoutes, adminTokenRoutes, apiKeyRoutes, meRoutes, orgRoutes, teamRoutes, userRoutes };

@@ -1,0 +1,75 @@
+import { createTestHarness } from "wrangler";
+
+/** The five Workers as `npm start` runs them; the router (first) is the public entry. */
+export const WORKER_CONFIGS = [
+  "wrangler.toml",
+  "workers/auth/wrangler.toml",
+  "workers/guardrail/wrangler.toml",
+  "workers/mcp-proxy/wrangler.toml",
+  "workers/metrics/wrangler.toml",
+];
+
+export const OPERATOR_TOKEN = "alk_op_test_operator_token_for_e2e_only";
+export const BASE = "airlock.localhost";
+
+export type Mesh = Awaited<ReturnType<typeof startMesh>>;
+
+/**
+ * Starts the whole mesh in workerd through wrangler's test harness, migrates D1, and
+ * gives the test typed helpers that address hosts the way agents do.
+ */
+export async function startMesh(options: { maxBodyBytes?: number } = {}) {
+  const server = createTestHarness({
+    workers: WORKER_CONFIGS.map((configPath, i) => ({
+      configPath,
+      ...(i === 0 && options.maxBodyBytes ? { vars: { MAX_BODY_BYTES: String(options.maxBodyBytes) } } : {}),
+      ...(configPath.includes("/auth/") ? { secrets: { OPERATOR_TOKEN } } : {}),
+    })),
+  });
+  await server.listen();
+  await server.getWorker("airlock-auth").applyD1Migrations("DB");
+
+  const request = (host: string, path: string, init: RequestInit & { token?: string; json?: unknown } = {}) => {
+    const headers = new Headers(init.headers);
+    if (init.token) headers.set("authorization", `Bearer ${init.token}`);
+    let body = init.body;
+    if (init.json !== undefined) {
+      headers.set("content-type", "application/json");
+      body = JSON.stringify(init.json);
+    }
+    return server.fetch(`https://${host}${path}`, { ...init, headers, body });
+  };
+
+  const operator = (path: string, init: Parameters<typeof request>[2] = {}) =>
+    request(`api.${BASE}`, path, { token: OPERATOR_TOKEN, ...init });
+
+  /** Creates an org and its first owner token through the operator API. */
+  async function createOrg(slug: string) {
+    const created = await operator("/v1/orgs", { method: "POST", json: { slug, name: `${slug} Inc` } });
+    if (created.status !== 201) throw new Error(`create org ${slug}: ${created.status} ${await created.text()}`);
+    const minted = await operator(`/v1/orgs/${slug}/admin-tokens`, { method: "POST", json: { name: "owner", role: "owner" } });
+    if (minted.status !== 201) throw new Error(`mint token ${slug}: ${minted.status} ${await minted.text()}`);
+    const org = (await created.json()) as { id: string; slug: string };
+    const { secret } = (await minted.json()) as { secret: string };
+    const host = `${slug}.${BASE}`;
+    return {
+      ...org,
+      host,
+      ownerToken: secret,
+      api: (path: string, init: Parameters<typeof request>[2] = {}) => request(host, `/api/v1${path}`, { token: secret, ...init }),
+    };
+  }
+
+  /** Polls the audit log until an event for `requestId` is there (the queue is asynchronous). */
+  async function auditEventOf(org: { api: (path: string) => Promise<Response> }, requestId: string, timeoutMs = 15_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const page = (await (await org.api(`/audit-events?request_id=${requestId}`)).json()) as { data: Record<string, any>[] };
+      if (page.data.length > 0) return page.data[0]!;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`no audit event for request ${requestId} within ${timeoutMs} ms`);
+  }
+
+  return { server, request, operator, createOrg, auditEventOf, close: () => server.close() };
+}

@@ -1,0 +1,46 @@
+import { WorkerEntrypoint } from "cloudflare:workers";
+import { database } from "../../shared/db/index.ts";
+import type { Org } from "../../shared/principal.ts";
+import type { ApiContext, AuthenticateInput, AuthResult, AuthRpc, Health } from "../../shared/rpc.ts";
+import { api } from "./api/index.ts";
+import { verifyCredential, verifyOperator } from "./credentials.ts";
+import type { Env } from "./env.ts";
+import { orgState } from "./org-state.ts";
+import { resolveOrg } from "./orgs.ts";
+
+export { OrgState } from "./org-state.ts";
+
+export class AuthService extends WorkerEntrypoint<Env> implements AuthRpc {
+  async health(): Promise<Health> {
+    await this.env.DB.prepare("SELECT 1").first();
+    return { worker: "auth", ok: true };
+  }
+
+  resolveOrg(slug: string): Promise<Org | null> {
+    return resolveOrg(database(this.env.DB), slug);
+  }
+
+  async authenticate(input: AuthenticateInput): Promise<AuthResult> {
+    if (input.host.kind === "operator") {
+      if (!input.credential) return { ok: false, org: null, code: "unauthenticated", detail: "Send the operator token as `Authorization: Bearer …`" };
+      return verifyOperator(this.env.OPERATOR_TOKEN, input.credential, input.userAgent);
+    }
+    const db = database(this.env.DB);
+    const org = await resolveOrg(db, input.host.slug);
+    if (!org) return { ok: false, org: null, code: "unknown_org", detail: `No org answers at ${input.host.slug}` };
+    if (!input.credential) {
+      return { ok: false, org, code: "unauthenticated", detail: "Send an Airlock API key or admin token as `Authorization: Bearer …`" };
+    }
+    const version = await orgState(this.env, org.id).configVersion();
+    return verifyCredential(db, org, version, input.credential, input.userAgent);
+  }
+
+  api(request: Request, context: ApiContext): Promise<Response> {
+    return Promise.resolve(api.fetch(request, { env: this.env, context }));
+  }
+}
+
+/** Not public: the router is the only entry. A direct hit says where to go. */
+export default {
+  fetch: () => new Response("airlock-auth is reached through airlock-router", { status: 404 }),
+} satisfies ExportedHandler<Env>;

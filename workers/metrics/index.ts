@@ -1,0 +1,43 @@
+import { WorkerEntrypoint } from "cloudflare:workers";
+import { database } from "../../shared/db/index.ts";
+import type { ApiContext, Health, MetricsRpc } from "../../shared/rpc.ts";
+import { api } from "./audit-api.ts";
+import { appendAuditEvents, parseEvent } from "./audit-writer.ts";
+import type { Env } from "./env.ts";
+
+export class MetricsService extends WorkerEntrypoint<Env> implements MetricsRpc {
+  async health(): Promise<Health> {
+    await this.env.DB.prepare("SELECT 1").first();
+    return { worker: "metrics", ok: true };
+  }
+
+  api(request: Request, context: ApiContext): Promise<Response> {
+    return Promise.resolve(api.fetch(request, { env: this.env, context }));
+  }
+}
+
+export default {
+  fetch: () => new Response("airlock-metrics is reached through airlock-router", { status: 404 }),
+
+  /**
+   * `airlock-events` → audit log. A message that is not an event is acknowledged and
+   * reported (retrying cannot fix it); a D1 failure retries the whole batch, and after
+   * the configured retries the queue moves it to the dead-letter queue, so nothing
+   * accepted is lost.
+   */
+  async queue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+    const events = [];
+    for (const message of batch.messages) {
+      const parsed = parseEvent(message.body);
+      if (parsed.ok) events.push(parsed.event);
+      else console.error(JSON.stringify({ level: "error", worker: "metrics", message_id: message.id, error: "not an Airlock event", issues: parsed.issues }));
+    }
+    try {
+      await appendAuditEvents(database(env.DB), events);
+      batch.ackAll();
+    } catch (error) {
+      console.error(JSON.stringify({ level: "error", worker: "metrics", error: "audit append failed; retrying batch", detail: error instanceof Error ? error.message : String(error), count: events.length }));
+      batch.retryAll({ delaySeconds: 2 });
+    }
+  },
+} satisfies ExportedHandler<Env, unknown>;

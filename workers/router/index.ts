@@ -1,0 +1,38 @@
+import { Hono } from "hono";
+import { problem } from "../../shared/problem.ts";
+import { adminApi } from "./admin.ts";
+import type { RouterEnv } from "./context.ts";
+import type { Env } from "./env.ts";
+import { hostTarget } from "./host.ts";
+import { recordRequest } from "./middleware/record.ts";
+import { operatorHost } from "./operator.ts";
+
+/**
+ * airlock-router: the only public Worker. Routes on the host first (an org's subdomain
+ * or the operator's `api.`), then on the path; Hono sees `/<host kind><path>`.
+ */
+const app = new Hono<RouterEnv>({
+  getPath: (request, options) => {
+    const url = new URL(request.url);
+    return `/${hostTarget(url.host, options?.env?.BASE_DOMAIN ?? "")?.kind ?? "unknown"}${url.pathname}`;
+  },
+});
+
+app.use(recordRequest);
+app.use(async (c, next) => {
+  const target = hostTarget(new URL(c.req.url).host, c.env.BASE_DOMAIN);
+  if (!target) return problem("not_found", { detail: `Airlock serves <org>.${c.env.BASE_DOMAIN}`, requestId: c.get("requestId") });
+  c.set("target", target);
+  return next();
+});
+
+app.route("/org/api/v1", adminApi);
+app.route("/operator", operatorHost);
+
+app.notFound((c) => problem("not_found", { detail: `No route ${c.req.method} ${new URL(c.req.url).pathname}`, requestId: c.get("requestId") }));
+app.onError((error, c) => {
+  console.error(JSON.stringify({ level: "error", worker: "router", request_id: c.get("requestId"), error: error.message }));
+  return problem("internal_error", { detail: "Something went wrong on our side; quote the request id to support", requestId: c.get("requestId") });
+});
+
+export default app satisfies ExportedHandler<Env>;
