@@ -14,6 +14,15 @@ export const BASE = "airlock.localhost";
 
 export type Mesh = Awaited<ReturnType<typeof startMesh>>;
 
+export interface MeshInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array | ReadableStream<Uint8Array>;
+  token?: string;
+  /** Sent as the JSON body, with `content-type: application/json` unless a header says otherwise. */
+  json?: unknown;
+}
+
 /**
  * Starts the whole mesh in workerd through wrangler's test harness, migrates D1, and
  * gives the test typed helpers that address hosts the way agents do.
@@ -29,18 +38,19 @@ export async function startMesh(options: { maxBodyBytes?: number } = {}) {
   await server.listen();
   await server.getWorker("airlock-auth").applyD1Migrations("DB");
 
-  const request = (host: string, path: string, init: RequestInit & { token?: string; json?: unknown } = {}) => {
-    const headers = new Headers(init.headers);
-    if (init.token) headers.set("authorization", `Bearer ${init.token}`);
+  const request = (host: string, path: string, init: MeshInit = {}) => {
+    const headers: Record<string, string> = { ...init.headers };
+    if (init.token) headers.authorization = `Bearer ${init.token}`;
     let body = init.body;
     if (init.json !== undefined) {
-      headers.set("content-type", "application/json");
+      headers["content-type"] ??= "application/json";
       body = JSON.stringify(init.json);
     }
-    return server.fetch(`https://${host}${path}`, { ...init, headers, body });
+    const streamed = body instanceof ReadableStream ? { duplex: "half" as const } : {};
+    return server.fetch(`https://${host}${path}`, { method: init.method, headers, body, ...streamed });
   };
 
-  const operator = (path: string, init: Parameters<typeof request>[2] = {}) =>
+  const operator = (path: string, init: MeshInit = {}) =>
     request(`api.${BASE}`, path, { token: OPERATOR_TOKEN, ...init });
 
   /** Creates an org and its first owner token through the operator API. */
@@ -56,12 +66,12 @@ export async function startMesh(options: { maxBodyBytes?: number } = {}) {
       ...org,
       host,
       ownerToken: secret,
-      api: (path: string, init: Parameters<typeof request>[2] = {}) => request(host, `/api/v1${path}`, { token: secret, ...init }),
+      api: (path: string, init: MeshInit = {}) => request(host, `/api/v1${path}`, { token: secret, ...init }),
     };
   }
 
   /** Polls the audit log until an event for `requestId` is there (the queue is asynchronous). */
-  async function auditEventOf(org: { api: (path: string) => Promise<Response> }, requestId: string, timeoutMs = 15_000) {
+  async function auditEventOf(org: { api: (path: string) => Promise<{ json(): Promise<unknown> }> }, requestId: string, timeoutMs = 15_000) {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       const page = (await (await org.api(`/audit-events?request_id=${requestId}`)).json()) as { data: Record<string, any>[] };
