@@ -20,6 +20,7 @@ export default defineConfig({
     projects: [
       workerProject("auth", "./workers/auth/wrangler.toml", ["workers/auth/**/*.test.ts"]),
       workerProject("metrics", "./workers/metrics/wrangler.toml", ["workers/metrics/**/*.test.ts"]),
+      workerProject("guardrail", "./workers/guardrail/wrangler.toml", ["workers/guardrail/**/*.test.ts"]),
       {
         plugins: [cloudflareTest({ miniflare: { compatibilityDate: "2026-11-01" } })],
         test: { name: "shared", include: ["shared/**/*.test.ts", "workers/router/**/*.test.ts"] },
