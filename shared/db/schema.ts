@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** Times are Unix epoch milliseconds. Ids are ULIDs (sortable, so they double as cursors). */
 const createdAt = () => integer("created_at").notNull();
@@ -97,4 +97,96 @@ export const auditEvents = sqliteTable(
     event: text("event", { mode: "json" }).notNull(),
   },
   (t) => [index("audit_events_org_id").on(t.orgId, t.id), index("audit_events_request").on(t.requestId)],
+);
+
+/**
+ * Per-org data keys for secrets at rest (AES-GCM envelope): each org's key is stored
+ * wrapped by the master key secret, so rotating the master key rewraps rows, not data.
+ */
+export const orgKeys = sqliteTable(
+  "org_keys",
+  {
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    version: integer("version").notNull(),
+    wrappedKey: text("wrapped_key").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.version] })],
+);
+
+/** Org guardrail settings; absent row = shipped defaults. */
+export const guardrailSettings = sqliteTable("guardrail_settings", {
+  orgId: text("org_id").primaryKey().references(() => orgs.id),
+  failMode: text("fail_mode", { enum: ["closed", "open"] }).notNull(),
+  redaction: text("redaction", { enum: ["placeholder", "mask"] }).notNull(),
+  maxScanBytes: integer("max_scan_bytes").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/**
+ * What to do when a detector fires. `detector` is a detector id, `category:<name>` or `*`;
+ * `directions` a JSON array of directions (empty = all). The most specific rule wins.
+ */
+export const guardrailRules = sqliteTable(
+  "guardrail_rules",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    detector: text("detector").notNull(),
+    directions: text("directions", { mode: "json" }).$type<string[]>().notNull(),
+    action: text("action", { enum: ["block", "redact", "alert", "log", "allow"] }).notNull(),
+    threshold: real("threshold").notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("guardrail_rules_org").on(t.orgId, t.id)],
+);
+
+/** Org-defined detectors: a linear-time-safe regex or a keyword dictionary. */
+export const customDetectors = sqliteTable(
+  "custom_detectors",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    name: text("name").notNull(),
+    kind: text("kind", { enum: ["regex", "keywords"] }).notNull(),
+    pattern: text("pattern"),
+    keywords: text("keywords", { mode: "json" }).$type<string[]>(),
+    caseSensitive: integer("case_sensitive", { mode: "boolean" }).notNull(),
+    score: real("score").notNull(),
+    createdAt: createdAt(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("custom_detectors_org_name").on(t.orgId, t.name)],
+);
+
+/** Where alerts go. Secret parts of the config (URLs with tokens, keys) are sealed. */
+export const alertDestinations = sqliteTable(
+  "alert_destinations",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    name: text("name").notNull(),
+    kind: text("kind", { enum: ["slack", "pagerduty", "webhook", "splunk_hec", "datadog"] }).notNull(),
+    settings: text("settings", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    sealedSecret: text("sealed_secret").notNull(),
+    minSeverity: integer("min_severity").notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("alert_destinations_org").on(t.orgId, t.id)],
+);
+
+/** Dedup and per-rule rate limiting of alerts: one row per (org, key, window). */
+export const alertThrottle = sqliteTable(
+  "alert_throttle",
+  {
+    orgId: text("org_id").notNull(),
+    key: text("key").notNull(),
+    windowStart: integer("window_start").notNull(),
+    count: integer("count").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.key, t.windowStart] })],
 );

@@ -5,12 +5,10 @@
  * Every pattern must run in linear time: no nested quantifiers, no backreferences, no
  * unbounded alternation inside a repetition.
  */
-export const CATEGORIES = ["pii", "secret", "injection", "tool_poisoning", "exfiltration", "dangerous_command", "custom"] as const;
-export type Category = (typeof CATEGORIES)[number];
+import type { Category, Direction } from "../../../shared/guardrail.ts";
 
-/** Where the text travels: what a user sends, what a model answers, what tools get and return. */
-export const DIRECTIONS = ["prompt", "response", "tool_args", "tool_result", "tool_description", "hook"] as const;
-export type Direction = (typeof DIRECTIONS)[number];
+export { CATEGORIES, DIRECTIONS } from "../../../shared/guardrail.ts";
+export type { Category, Direction };
 
 export interface Match {
   /** UTF-16 offsets into the text the detector was given: `text.slice(start, end)` is the finding. */
