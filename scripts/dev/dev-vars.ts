@@ -9,6 +9,8 @@ const SECRETS: Record<string, () => string> = {
   OPERATOR_TOKEN: () => `alk_op_${randomBytes(32).toString("base64url")}`,
   // Wraps each org's data key (secrets at rest); 256 bits, base64.
   MASTER_KEY: () => randomBytes(32).toString("base64"),
+  // Not a secret: lets local alert destinations on 127.0.0.1 through the SSRF check.
+  ALLOW_PRIVATE_DESTINATIONS: () => "true",
 };
 
 /** The one file holding the secrets: wrangler reads `.dev.vars` beside each Worker's config. */
