@@ -138,3 +138,58 @@ export function apiActivityEvent(record: RequestRecord): AirlockEvent {
     },
   };
 }
+
+/** OCSF Detection Finding (class 2004, category Findings), one per guardrail finding. */
+export const DETECTION_FINDING = { class_uid: 2004, category_uid: 2 } as const;
+
+const SEVERITY_BY_ACTION: Record<string, number> = {
+  block: SEVERITY.high, alert: SEVERITY.medium, redact: SEVERITY.low, log: SEVERITY.informational, allow: SEVERITY.informational,
+};
+export const severityOfAction = (action: string) => SEVERITY_BY_ACTION[action] ?? SEVERITY.informational;
+
+export interface FindingRecord {
+  requestId: string;
+  time: number;
+  orgId: string;
+  direction: string;
+  finding: { detector: string; category: string; rule?: string; path?: string; start: number; end: number; score: number; action: string };
+  actor?: { user_id: string | null; email: string | null; client: string | null };
+}
+
+/** Where and what, never the matched value: detector, direction, action, offsets. */
+export function detectionFindingEvent(record: FindingRecord): AirlockEvent {
+  const { finding } = record;
+  return {
+    ...DETECTION_FINDING,
+    activity_id: ACTIVITY.create,
+    type_uid: DETECTION_FINDING.class_uid * 100 + ACTIVITY.create,
+    severity_id: severityOfAction(finding.action),
+    status_id: STATUS.success,
+    time: record.time,
+    metadata: {
+      uid: ulid(),
+      correlation_uid: record.requestId,
+      version: OCSF_VERSION,
+      product: { name: "Airlock", vendor_name: "Airlock" },
+      tenant_uid: record.orgId,
+    },
+    finding_info: {
+      uid: ulid(),
+      title: `${finding.detector} in ${record.direction}`,
+      types: [finding.category],
+      analytic: { name: finding.detector, ...(finding.rule ? { uid: finding.rule } : {}), type: "Rule" },
+    },
+    confidence_score: Math.round(finding.score * 100),
+    ...(record.actor ? { actor: { user: { uid: record.actor.user_id, email_addr: record.actor.email }, app_name: record.actor.client } } : {}),
+    airlock: {
+      org_id: record.orgId,
+      org_slug: null,
+      decision: finding.action === "block" ? "deny" : "allow",
+      direction: record.direction,
+      detector: finding.detector,
+      category: finding.category,
+      action: finding.action,
+      location: { ...(finding.path !== undefined ? { path: finding.path } : {}), start: finding.start, end: finding.end },
+    },
+  };
+}

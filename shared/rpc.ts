@@ -1,4 +1,5 @@
 import type { AirlockEvent } from "./events.ts";
+import type { AlertMessage, InspectInput, InspectResult, StreamFormat } from "./guardrail.ts";
 import type { ProblemCode } from "./problem.ts";
 import type { Org, Principal } from "./principal.ts";
 
@@ -17,7 +18,7 @@ export interface AuthenticateInput {
 }
 
 export type AuthResult =
-  | { ok: true; org: Org | null; principal: Principal }
+  | { ok: true; org: Org | null; principal: Principal; /** The org's config version (0 for the operator). */ configVersion: number }
   | { ok: false; org: Org | null; code: ProblemCode; detail: string };
 
 /** What a Worker serving part of the admin API learns from the router about a request. */
@@ -25,6 +26,8 @@ export interface ApiContext {
   requestId: string;
   org: Org | null;
   principal: Principal;
+  /** The org's config version when the request was authenticated; caches key on it. */
+  configVersion: number;
 }
 
 export interface Health {
@@ -50,7 +53,36 @@ export interface AuthRpc extends HealthRpc, ApiRpc {
 }
 
 export interface MetricsRpc extends HealthRpc, ApiRpc {}
-export interface GuardrailRpc extends HealthRpc {}
+
+export interface GuardrailRpc extends HealthRpc, ApiRpc {
+  /** Inspect a prompt, response, tool call or tool description under the org's rules. */
+  inspect(input: InspectInput, actor?: AlertActor): Promise<InspectResult>;
+  /**
+   * Pass a provider's SSE response through the streaming scanner: redacts in place with
+   * a bounded look-behind window, or ends the stream with the provider's own error event.
+   */
+  scanStream(stream: ReadableStream<Uint8Array>, input: StreamScanInput): Promise<ReadableStream<Uint8Array>>;
+}
+
+export type AlertActor = AlertMessage["actor"];
+
+export interface StreamScanInput {
+  org_id: string;
+  config_version: number;
+  request_id: string;
+  format: StreamFormat;
+  actor?: AlertActor;
+}
+
+/** The org's OrgState Durable Object (auth Worker), as other Workers reach it. */
+export interface OrgStateRpc {
+  configVersion(): Promise<number>;
+  bumpConfigVersion(): Promise<number>;
+}
+
+export function orgStateOf(namespace: DurableObjectNamespace, orgId: string): OrgStateRpc {
+  return namespace.getByName(orgId) as unknown as OrgStateRpc;
+}
 export interface McpRpc extends HealthRpc {}
 
 /** A service binding as the caller sees it: RPC methods plus `fetch`. */

@@ -1,7 +1,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { problem, ProblemError, zodErrors } from "../problem.ts";
-import type { ApiContext } from "../rpc.ts";
+import type { MiddlewareHandler } from "hono";
+import { orgStateOf, type ApiContext } from "../rpc.ts";
 
 export type ApiBindings<E> = { env: E; context: ApiContext };
 
@@ -35,6 +36,18 @@ export function apiApp<E>() {
 
   app.notFound((c) => problem("not_found", { detail: `No route ${c.req.method} ${new URL(c.req.url).pathname}`, requestId: c.env.context.requestId }));
   return app;
+}
+
+/**
+ * After a successful admin write, bump the org's config version so every isolate's caches
+ * (credentials, rules, detectors…) reload on their next request.
+ */
+export function bumpConfigVersionOnWrite<E extends { ORG_STATE: DurableObjectNamespace }>(): MiddlewareHandler<{ Bindings: ApiBindings<E> }> {
+  return async (c, next) => {
+    await next();
+    const { org } = c.env.context;
+    if (org && c.req.method !== "GET" && c.res.status < 400) await orgStateOf(c.env.env.ORG_STATE, org.id).bumpConfigVersion();
+  };
 }
 
 export function orgOf(context: ApiContext) {

@@ -1,13 +1,15 @@
 import { OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
+import { alertDestinationRoutes } from "./alert-destinations.ts";
 import { auditRoutes } from "./audit.ts";
 import { adminTokenRoutes, apiKeyRoutes } from "./credentials.ts";
 import { meRoutes } from "./me.ts";
 import { orgRoutes } from "./orgs.ts";
 import { teamRoutes } from "./teams.ts";
+import { guardrailRoutes } from "./guardrails.ts";
 import { userRoutes } from "./users.ts";
 
 /** Which Worker serves each admin resource. The router dispatches on it; the document lists them all. */
-export type ApiOwner = "router" | "auth" | "metrics";
+export type ApiOwner = "router" | "auth" | "guardrail" | "metrics";
 
 export const ADMIN_API = [
   { owner: "router", routes: meRoutes },
@@ -15,6 +17,8 @@ export const ADMIN_API = [
   { owner: "auth", routes: teamRoutes },
   { owner: "auth", routes: apiKeyRoutes },
   { owner: "auth", routes: adminTokenRoutes },
+  { owner: "guardrail", routes: guardrailRoutes },
+  { owner: "guardrail", routes: alertDestinationRoutes },
   { owner: "metrics", routes: auditRoutes },
 ] as const satisfies { owner: ApiOwner; routes: Record<string, RouteConfig> }[];
 
@@ -47,4 +51,4 @@ export function openApiDocument(
 }
 
 export * from "./common.ts";
-export { auditRoutes, adminTokenRoutes, apiKeyRoutes, meRoutes, orgRoutes, teamRoutes, userRoutes };
+export { auditRoutes, adminTokenRoutes, apiKeyRoutes, guardrailRoutes, meRoutes, orgRoutes, teamRoutes, userRoutes };

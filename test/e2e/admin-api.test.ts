@@ -70,10 +70,16 @@ describe("OpenAPI", () => {
   it("serves one OpenAPI 3.1 document for every admin resource, generated from the schemas", async () => {
     const doc = await json(mesh.request(acme.host, "/api/v1/openapi.json"));
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths).sort()).toEqual(
-      ["/admin-tokens", "/admin-tokens/{id}", "/api-keys", "/api-keys/{id}", "/audit-events", "/me", "/teams", "/teams/{id}",
-        "/teams/{id}/members", "/teams/{id}/members/{user_id}", "/users", "/users/{id}"].sort(),
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(["/admin-tokens", "/admin-tokens/{id}", "/api-keys", "/api-keys/{id}", "/audit-events", "/me", "/teams", "/teams/{id}",
+        "/teams/{id}/members", "/teams/{id}/members/{user_id}", "/users", "/users/{id}", "/guardrails/scan", "/guardrails/rules", "/guardrails/rules/{id}"]),
     );
+    // Every operation documents its errors as problem+json.
+    for (const [path, item] of Object.entries<any>(doc.paths)) {
+      for (const [method, operation] of Object.entries<any>(item)) {
+        expect(operation.responses["401"]?.content?.["application/problem+json"], `${method} ${path}`).toBeDefined();
+      }
+    }
     expect(doc.components.schemas.CreateTeam).toMatchObject({ type: "object", additionalProperties: false, required: ["name"] });
     expect(doc.paths["/teams"].post.responses["422"].content["application/problem+json"]).toBeDefined();
     expect(doc.components.securitySchemes.bearerAuth).toEqual({ type: "http", scheme: "bearer" });

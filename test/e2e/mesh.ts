@@ -10,6 +10,8 @@ export const WORKER_CONFIGS = [
 ];
 
 export const OPERATOR_TOKEN = "alk_op_test_operator_token_for_e2e_only";
+/** 32 bytes, base64: the test mesh's master key for secrets at rest. */
+export const MASTER_KEY = Buffer.alloc(32, 7).toString("base64");
 export const BASE = "airlock.localhost";
 
 export type Mesh = Awaited<ReturnType<typeof startMesh>>;
@@ -29,11 +31,13 @@ export interface MeshInit {
  */
 export async function startMesh(options: { maxBodyBytes?: number } = {}) {
   const server = createTestHarness({
-    workers: WORKER_CONFIGS.map((configPath, i) => ({
-      configPath,
-      ...(i === 0 && options.maxBodyBytes ? { vars: { MAX_BODY_BYTES: String(options.maxBodyBytes) } } : {}),
-      ...(configPath.includes("/auth/") ? { secrets: { OPERATOR_TOKEN } } : {}),
-    })),
+    workers: WORKER_CONFIGS.map((configPath): { configPath: string; secrets: Record<string, string>; vars?: Record<string, string> } => {
+      const secrets = { OPERATOR_TOKEN, MASTER_KEY };
+      if (configPath === "wrangler.toml" && options.maxBodyBytes) return { configPath, secrets, vars: { MAX_BODY_BYTES: String(options.maxBodyBytes) } };
+      // Alert receivers in the tests listen on 127.0.0.1.
+      if (configPath.includes("/guardrail/")) return { configPath, secrets, vars: { ALLOW_PRIVATE_DESTINATIONS: "true" } };
+      return { configPath, secrets };
+    }),
   });
   await server.listen();
   await server.getWorker("airlock-auth").applyD1Migrations("DB");

@@ -111,7 +111,7 @@ export async function verifyCredential(
     roles: credential.role ? [credential.role] : [],
     client: detectClient(userAgent),
   };
-  return { ok: true, org, principal };
+  return { ok: true, org, principal, configVersion };
 }
 
 export async function verifyOperator(expected: string | undefined, token: string, userAgent: string | null): Promise<AuthResult> {
@@ -127,5 +127,6 @@ export async function verifyOperator(expected: string | undefined, token: string
       kind: "operator", org_id: null, org_slug: null, credential_id: null, user_id: null, email: null,
       teams: [], roles: [], client: detectClient(userAgent),
     },
+    configVersion: 0,
   };
 }

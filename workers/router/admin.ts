@@ -51,6 +51,7 @@ adminApi.all("*", nameOperation, authenticate, jsonBody, async (c) => {
   if (principal.roles.includes("auditor") && !READ_METHODS.has(c.req.method)) {
     return problem("read_only_role", { detail: "Auditor tokens can only read", requestId });
   }
-  const context = { requestId, org: c.get("org"), principal };
-  return owner === "auth" ? c.env.AUTH.api(c.req.raw, context) : c.env.METRICS.api(c.req.raw, context);
+  const context = { requestId, org: c.get("org"), principal, configVersion: c.get("configVersion") };
+  const services = { auth: c.env.AUTH, guardrail: c.env.GUARDRAIL, metrics: c.env.METRICS };
+  return services[owner].api(c.req.raw, context);
 });

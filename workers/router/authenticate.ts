@@ -20,5 +20,6 @@ export const authenticate = createMiddleware<RouterEnv>(async (c, next) => {
   c.set("org", result.org);
   if (!result.ok) return problem(result.code, { detail: result.detail, requestId });
   c.set("principal", result.principal);
+  c.set("configVersion", result.configVersion);
   return next();
 });

@@ -11,6 +11,7 @@ export type RouterVariables = {
   operation: string;
   org: Org | null;
   principal: Principal | null;
+  configVersion: number;
   reason: string | undefined;
 };
 

@@ -41,5 +41,5 @@ const nameOperation = createMiddleware<RouterEnv>(async (c, next) => {
 });
 
 operatorHost.all("/v1/*", nameOperation, authenticate, jsonBody, (c) =>
-  c.env.AUTH.api(c.req.raw, { requestId: c.get("requestId"), org: null, principal: c.get("principal")! }),
+  c.env.AUTH.api(c.req.raw, { requestId: c.get("requestId"), org: null, principal: c.get("principal")!, configVersion: 0 }),
 );

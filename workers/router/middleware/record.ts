@@ -30,6 +30,7 @@ export const recordRequest = createMiddleware<RouterEnv>(async (c, next) => {
   c.set("operation", "unrouted");
   c.set("org", null);
   c.set("principal", null);
+  c.set("configVersion", 0);
   c.set("reason", undefined);
 
   await next();

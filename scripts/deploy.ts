@@ -1,0 +1,274 @@
+// `npm run deploy` — Airlock to Cloudflare. `npm run deploy -- --dry-run` prints the commands
+// it would run (and checks the Worker uploads offline with wrangler's own --dry-run).
+//
+//   AIRLOCK_DOMAIN         required: orgs answer at <org>.<domain>, the operator at api.<domain>;
+//                          the domain must be (under) a zone on the account
+//   CLOUDFLARE_API_TOKEN   required (not for --dry-run): Workers Scripts, Workers Routes (zone),
+//                          D1 and Queues edit permissions
+//   CLOUDFLARE_ACCOUNT_ID  optional; needed when the token can see more than one account
+//   OPERATOR_TOKEN         optional: uploaded as airlock-auth's secret with its deploy; without
+//                          it airlock-auth keeps the secret it has (a first deploy needs one)
+//
+// Order: queues (a producer or consumer cannot be deployed before its queue exists) → the D1
+// database → its migrations (new code never meets an old schema; migrations are additive) →
+// the four internal Workers → the router, last, with the wildcard route *.<domain>/*, so the
+// public entry only goes live once everything it binds to is there.
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { DIST, ROOT, WORKER_CONFIGS, readWranglerConfig, runWrangler, wranglerBin, type WranglerConfig } from "./build/bundle.ts";
+
+const { values: args } = parseArgs({ options: { "dry-run": { type: "boolean", default: false }, help: { type: "boolean", short: "h" } } });
+const DRY_RUN = args["dry-run"];
+if (args.help) {
+  console.log(readFileSync(new URL(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//")).map((l) => l.slice(3)).join("\n"));
+  process.exit(0);
+}
+
+function fail(message: string): never {
+  console.error(`deploy: ${message}`);
+  process.exit(1);
+}
+
+// ---- preflight: fail fast, before anything is created ----------------------------------
+const rawDomain = process.env["AIRLOCK_DOMAIN"]?.trim().toLowerCase().replace(/\.$/, "");
+if (!rawDomain) {
+  fail(
+    "AIRLOCK_DOMAIN is not set. It is the domain orgs answer under, e.g.\n" +
+      "  AIRLOCK_DOMAIN=airlock.example.com npm run deploy\n" +
+      "gives https://acme.airlock.example.com (org acme) and https://api.airlock.example.com (operator API).",
+  );
+}
+if (!/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/.test(rawDomain)) {
+  fail(`AIRLOCK_DOMAIN=${JSON.stringify(process.env["AIRLOCK_DOMAIN"])} is not a hostname like airlock.example.com (no scheme, port, path or wildcard).`);
+}
+const DOMAIN = rawDomain;
+const hasToken = Boolean(process.env["CLOUDFLARE_API_TOKEN"]?.trim());
+if (!hasToken && !DRY_RUN) {
+  fail(
+    "CLOUDFLARE_API_TOKEN is not set. Create an API token with Workers Scripts, Workers Routes, D1 and Queues\n" +
+      "edit permissions (dash.cloudflare.com/profile/api-tokens), then:\n" +
+      "  CLOUDFLARE_API_TOKEN=… CLOUDFLARE_ACCOUNT_ID=… AIRLOCK_DOMAIN=… npm run deploy",
+  );
+}
+const operatorToken = process.env["OPERATOR_TOKEN"]?.trim() || undefined;
+
+// ---- what the configs say ----------------------------------------------------------------
+const workers = WORKER_CONFIGS.map((configPath) => ({ configPath, config: readWranglerConfig(configPath) }));
+const [router, ...internal] = workers;
+if (!router || router.configPath !== "wrangler.toml") fail("the router's wrangler.toml must come first in WORKER_CONFIGS");
+const queues = [
+  ...new Set(
+    workers.flatMap(({ config }) => [
+      ...(config.queues.producers ?? []).map((p) => p.queue),
+      ...(config.queues.consumers ?? []).flatMap((c) => [c.queue, ...(c.dead_letter_queue ? [c.dead_letter_queue] : [])]),
+    ]),
+  ),
+];
+const d1Names = [...new Set(workers.flatMap(({ config }) => config.d1_databases.map((db) => db.database_name).filter((n): n is string => !!n)))];
+const migrationsOwner = workers.find(({ config }) => config.d1_databases.some((db) => db.migrations_dir));
+const route = `*.${DOMAIN}/*`;
+
+// ---- running wrangler ------------------------------------------------------------------------
+const quote = (arg: string) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`);
+const show = (argv: string[]) => `$ npx wrangler ${argv.map(quote).join(" ")}`;
+
+/** Runs wrangler with its output on this terminal; resolves to the exit code. */
+function stream(argv: string[]): Promise<number> {
+  console.log(show(argv));
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [wranglerBin, ...argv], {
+      cwd: ROOT,
+      env: { ...process.env, CI: "1" }, // non-interactive: no prompts (migrations apply without asking)
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolvePromise(code ?? 1));
+  });
+}
+async function must(argv: string[], what: string) {
+  const code = await stream(argv);
+  if (code !== 0) fail(`${what} failed (wrangler exit ${code}); nothing after it was run. Fix and re-run: every step is safe to repeat.`);
+}
+
+// ---- deploy configs: the wrangler.toml files with the account's D1 id -----------------------
+// The configs carry a local-only database_id (shared by auth and metrics so `wrangler dev`
+// gives them one local database). A deploy needs the account's id: it is written into a
+// copy under dist/deploy/, with `main` and `migrations_dir` made absolute (wrangler resolves
+// them against the config's folder). The copies are what wrangler deploys and migrates with.
+const DEPLOY_DIR = join(DIST, "deploy");
+const RELOCATED = new Set(["main", "migrations_dir"]);
+const PATH_LIKE = /(^main$|dir$|_dir$|path|tsconfig|directory|^cwd$|file$)/;
+
+function deployConfig(configPath: string, worker: string, d1Ids: Map<string, string>): string {
+  const source = resolve(ROOT, configPath);
+  const lines = readFileSync(source, "utf8").split("\n");
+  let table = "";
+  let block: { name?: string; idLine?: number; headerLine: number } | undefined;
+  const blocks: NonNullable<typeof block>[] = [];
+  lines.forEach((line, i) => {
+    const header = /^\s*(\[\[?)\s*([\w.-]+)\s*\]\]?/.exec(line);
+    if (header) {
+      table = header[2]!;
+      block = table === "d1_databases" ? { headerLine: i } : undefined;
+      if (block) blocks.push(block);
+      return;
+    }
+    const kv = /^(\s*)([\w-]+)\s*=\s*"([^"]*)"(.*)$/.exec(line);
+    if (!kv) return;
+    const [, indent, key, value, rest] = kv as unknown as [string, string, string, string, string];
+    if (table === "env" || table.startsWith("env.")) fail(`${configPath}: [${table}] is not supported by deploy.ts (environments); extend deployConfig()`);
+    if (RELOCATED.has(key)) lines[i] = `${indent}${key} = ${JSON.stringify(resolve(dirname(source), value))}${rest}`;
+    else if (PATH_LIKE.test(key) || value.startsWith("./") || value.startsWith("../")) {
+      fail(`${configPath}: \`${key} = "${value}"\` looks like a path relative to the config; deploy.ts only relocates main and migrations_dir — extend deployConfig()`);
+    }
+    if (block && key === "database_name") block.name = value;
+    if (block && key === "database_id") block.idLine = i;
+  });
+  for (const b of blocks) {
+    const id = b.name ? d1Ids.get(b.name) : undefined;
+    if (!id) fail(`${configPath}: no D1 id resolved for database ${b.name ?? "(unnamed)"}`);
+    const line = `database_id = ${JSON.stringify(id)}`;
+    if (b.idLine !== undefined) lines[b.idLine] = line;
+    else lines.splice(b.headerLine + 1, 0, line);
+  }
+  mkdirSync(DEPLOY_DIR, { recursive: true });
+  const target = join(DEPLOY_DIR, `${worker}.wrangler.toml`);
+  writeFileSync(target, `# Generated by scripts/deploy.ts from ${configPath}; do not edit.\n${lines.join("\n")}`);
+
+  // The copy must read as the original does, bar the D1 ids.
+  const original = readWranglerConfig(source);
+  const copy = readWranglerConfig(target);
+  const mainOf = (c: WranglerConfig) => (c.main ? resolve(dirname(c.configPath ?? ""), c.main) : undefined);
+  const migrationsOf = (c: WranglerConfig) => c.d1_databases.map((d) => (d.migrations_dir ? resolve(dirname(c.configPath ?? ""), d.migrations_dir) : null));
+  if (
+    copy.name !== original.name ||
+    mainOf(copy) !== mainOf(original) ||
+    JSON.stringify(migrationsOf(copy)) !== JSON.stringify(migrationsOf(original)) ||
+    copy.d1_databases.some((d) => d.database_id !== d1Ids.get(d.database_name ?? ""))
+  ) {
+    fail(`${relative(ROOT, target)} does not read like ${configPath}; not deploying from it`);
+  }
+  return relative(ROOT, target);
+}
+
+// ---- the steps ---------------------------------------------------------------------------------
+console.log(`Airlock → Cloudflare: orgs at https://<org>.${DOMAIN}, operator API at https://api.${DOMAIN}`);
+if (DRY_RUN) {
+  console.log("DRY RUN: nothing is created or uploaded. These are the commands `npm run deploy` runs, in order.");
+  if (!hasToken) console.log("(CLOUDFLARE_API_TOKEN is not set: a real deploy would stop here.)");
+}
+
+console.log(`\n1. Queues: ${queues.join(", ")} (before the Workers that produce to and consume from them)`);
+for (const queue of queues) {
+  if (DRY_RUN) {
+    console.log(`${show(["queues", "create", queue])}    # if it fails: ${show(["queues", "info", queue]).slice(2)} — an existing queue is fine`);
+    continue;
+  }
+  const created = await runWrangler(["queues", "create", queue]);
+  console.log(show(["queues", "create", queue]));
+  if (created.code === 0) {
+    console.log(`   created ${queue}`);
+    continue;
+  }
+  // Tolerate "already exists" whatever its wording: the queue is there if `info` finds it.
+  const info = await runWrangler(["queues", "info", queue]);
+  if (info.code !== 0) fail(`creating queue ${queue} failed:\n${created.stderr || created.stdout}`);
+  console.log(`   ${queue} already exists`);
+}
+
+console.log(`\n2. D1: ${d1Names.join(", ")} (created if missing; the configs' database_id is local-only)`);
+const d1Ids = new Map<string, string>();
+const listD1 = async () => {
+  const listed = await runWrangler(["d1", "list", "--json"]);
+  if (listed.code !== 0) fail(`wrangler d1 list failed:\n${listed.stderr || listed.stdout}`);
+  const start = listed.stdout.indexOf("[");
+  return JSON.parse(listed.stdout.slice(start)) as { uuid: string; name: string }[];
+};
+if (DRY_RUN) {
+  console.log(`${show(["d1", "list", "--json"])}    # → the id of each database by name`);
+  for (const name of d1Names) console.log(`${show(["d1", "create", name, "--update-config=false"])}    # only if it is not listed`);
+  // Offline: keep the configured ids so the copies can still be checked below.
+  for (const { config } of workers) for (const db of config.d1_databases) if (db.database_name && db.database_id) d1Ids.set(db.database_name, db.database_id);
+} else {
+  let existing = await listD1();
+  for (const name of d1Names) {
+    if (!existing.some((db) => db.name === name)) {
+      await must(["d1", "create", name, "--update-config=false"], `creating D1 database ${name}`);
+      existing = await listD1();
+    }
+    const db = existing.find((d) => d.name === name);
+    if (!db) fail(`D1 database ${name} is not listed after creating it`);
+    d1Ids.set(name, db.uuid);
+    console.log(`   ${name} = ${db.uuid}`);
+  }
+}
+const configFor = new Map<string, string>();
+for (const { configPath, config } of workers) {
+  configFor.set(config.name!, config.d1_databases.length > 0 ? deployConfig(configPath, config.name!, d1Ids) : configPath);
+}
+const generated = [...configFor.entries()].filter(([, path]) => path.startsWith("dist/"));
+console.log(`   deploy configs with ${DRY_RUN ? "the account's id (resolved at deploy time)" : "that id"}: ${generated.map(([, p]) => p).join(", ")}`);
+
+if (migrationsOwner) {
+  const dbName = migrationsOwner.config.d1_databases.find((db) => db.migrations_dir)!.database_name!;
+  console.log(`\n3. Migrations of ${dbName} (remote)`);
+  const argv = ["d1", "migrations", "apply", dbName, "--remote", "-c", configFor.get(migrationsOwner.config.name!)!];
+  if (DRY_RUN) console.log(show(argv));
+  else await must(argv, "applying D1 migrations");
+}
+
+let secretsDir: string | undefined;
+const deploys: { worker: string; argv: string[] }[] = [];
+for (const { config } of internal) {
+  const argv = ["deploy", "-c", configFor.get(config.name!)!];
+  if (config.name === "airlock-auth" && operatorToken) {
+    if (DRY_RUN) argv.push("--secrets-file", "<temporary JSON holding OPERATOR_TOKEN>");
+    else {
+      secretsDir = mkdtempSync(join(tmpdir(), "airlock-deploy-"));
+      const file = join(secretsDir, "secrets.json");
+      writeFileSync(file, JSON.stringify({ OPERATOR_TOKEN: operatorToken }), { mode: 0o600 });
+      argv.push("--secrets-file", file);
+    }
+  }
+  deploys.push({ worker: config.name!, argv });
+}
+deploys.push({ worker: router.config.name!, argv: ["deploy", "-c", configFor.get(router.config.name!)!, "--route", route, "--var", `BASE_DOMAIN:${DOMAIN}`] });
+
+try {
+  console.log(`\n4. Internal Workers (${internal.map((w) => w.config.name).join(", ")}), then 5. the router on ${route}`);
+  if (!operatorToken) {
+    console.log(`   (OPERATOR_TOKEN not set: airlock-auth keeps its current secret. First deploy? Run: npx wrangler secret put OPERATOR_TOKEN --name airlock-auth)`);
+  }
+  for (const { worker, argv } of deploys) {
+    if (DRY_RUN) console.log(show(argv));
+    else await must(argv, `deploying ${worker}`);
+  }
+} finally {
+  if (secretsDir) rmSync(secretsDir, { recursive: true, force: true });
+}
+
+if (DRY_RUN) {
+  // What can be checked without an account: wrangler bundles each upload with exactly these
+  // arguments (config copies, --route, --var) and stops before the API.
+  console.log("\nChecking the uploads offline (wrangler deploy --dry-run with the same arguments):");
+  const checks = await Promise.all(
+    deploys.map(async ({ worker, argv }) => {
+      const dryArgv = argv.filter((a, i) => a !== "--secrets-file" && argv[i - 1] !== "--secrets-file");
+      const result = await runWrangler([...dryArgv, "--dry-run", "--outdir", join(DEPLOY_DIR, "check", worker)]);
+      const size = /Total Upload: (.*)/.exec(result.stdout)?.[1]?.trim();
+      return { worker, ok: result.code === 0, detail: result.code === 0 ? size ?? "" : (result.stderr || result.stdout).trim().split("\n").slice(-5).join("\n     ") };
+    }),
+  );
+  for (const c of checks) console.log(`   ${c.ok ? "ok  " : "FAIL"} ${c.worker}: ${c.detail}`);
+  if (checks.some((c) => !c.ok)) process.exit(1);
+}
+
+console.log(`
+${DRY_RUN ? "After a real deploy" : "Deployed"}. Outside what wrangler does:
+ - DNS: a proxied record must cover *.${DOMAIN} (e.g. AAAA * → 100::, proxied) or the route never sees traffic.
+ - TLS: Universal SSL covers one label under the zone apex; if ${DOMAIN} is itself a subdomain of the zone,
+   *.${DOMAIN} needs an Advanced Certificate (or Total TLS).
+ - Check: curl https://api.${DOMAIN}/healthz`);

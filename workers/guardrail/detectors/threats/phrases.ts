@@ -1,0 +1,154 @@
+/**
+ * Weighted phrase rules over a normalised text, shared by the injection and tool-poisoning
+ * detectors. A finding is a cluster of nearby rule hits whose score is the sum of the best
+ * weight of each rule in it (capped at 1), after framing cues have discounted hits that are
+ * quoted or discussed rather than addressed to the model.
+ */
+import type { Match } from "../types.ts";
+import { type Normalized, originalSpan } from "./normalize.ts";
+
+export interface PhraseRule {
+  id: string;
+  /** Global regex over the normalised text (lower-case, single spaces, `\n` kept). Linear-time. */
+  pattern: RegExp;
+  weight: number;
+  /** Substrings one of which every match contains: the rule is skipped when none occurs. */
+  needs: readonly string[];
+  /** Weight of one match when it depends on the words matched. */
+  weigh?: (matched: string) => number;
+}
+
+export interface Hit {
+  start: number;
+  end: number;
+  weight: number;
+  rule: string;
+}
+
+/** A finding is reported only at or above this score: one weak cue alone never fires. */
+export const MIN_SCORE = 0.5;
+/** Hits further apart than this (normalised units) are separate findings. */
+const CLUSTER_GAP = 400;
+/** Hidden or obfuscated phrasing is itself a signal and is never discussion. */
+const HIDDEN_BONUS = 0.25;
+
+// Words that introduce a phrase as an example or a subject of discussion.
+const REPORTING = /\b(?:such as|for example|for instance|e\.g\.|known as|called|dubbed|phrases?|strings?|payloads?|attackers?|adversar[a-z]*|malicious|injections?|jailbreaks?|detect[a-z]*|classif[a-z]*|filters?|examples?|classic|typical(?:ly)?|researchers?|article|warn[a-z]*|beware|flag[a-z]*|techniques?|patterns?|heuristics?|regex|signatures?|red team[a-z]*|variants?|quoted|trick[a-z]*|attempts?|look for|watch for|sentences?|text like|scanner|scans?|blocklist|denylist|mitigat[a-z]*|defen[cs][a-z]*|lines? like)\b/g;
+const REPORTING_AFTER = /\b(?:(?:is|are|was|were) (?:a |an |the |one of the )?(?:classic|common|typical|known|well-known|famous|simple|basic|naive|textbook|standard)|attacks?|injections?|jailbreaks?|exploits?|payloads?|heuristics?)\b/;
+const NEGATIONS = new Set(["not", "never", "don't", "dont", "doesn't", "won't", "cannot", "can't", "shouldn't", "mustn't", "without", "refuse", "why", "how"]);
+const SELF_REFERENCE = /\b(?:my|our|i|i've|i'd|we)\b/;
+const QUOTES = "\"'`";
+const DOCUMENT_CUES = /\b(?:prompt injections?|jailbreak(?:s|ing)?|attackers?|adversarial|red team(?:ing)?|owasp|guardrails?|mitigations?|vulnerabilit(?:y|ies)|exploits?|threat model|security research(?:er|ers)?|llm01)\b/g;
+
+function quoted(text: string, start: number, end: number): boolean {
+  const before = text.slice(Math.max(0, start - 40), start);
+  let open = "";
+  for (let k = before.length - 1; k >= 0 && before[k] !== "\n"; k--) {
+    const c = before[k]!;
+    // An apostrophe after a letter is a contraction, not an opening quote.
+    if (QUOTES.includes(c) && (c !== "'" || k === 0 || !/[a-z]/.test(before[k - 1]!))) {
+      open = c;
+      break;
+    }
+  }
+  if (!open) return false;
+  const after = text.slice(end, end + 160);
+  for (let k = 0; k < after.length && after[k] !== "\n"; k++) {
+    if (after[k] === open && (open !== "'" || !/[a-z]/.test(after[k + 1] ?? ""))) return true;
+  }
+  return false;
+}
+
+/** `true` when one of the two words before a hit negates it ("never ignore your instructions"). */
+function negated(before: string): boolean {
+  const words = before.trimEnd().split(/[ \n]/);
+  return words.slice(-2).some((w) => NEGATIONS.has(w));
+}
+
+/**
+ * Multiplier for a hit from the text around it: quotes, reporting words, a negation or
+ * self-reference just before, and a document that is about security as a whole.
+ */
+function framing(n: Normalized, start: number, end: number, documentCues: number): number {
+  const text = n.text;
+  let lineStart = text.lastIndexOf("\n", start - 1) + 1;
+  if (start - lineStart > 200) lineStart = start - 200;
+  const before = text.slice(lineStart, start);
+  let lineEnd = text.indexOf("\n", end);
+  if (lineEnd < 0 || lineEnd - end > 100) lineEnd = Math.min(text.length, end + 100);
+  const after = text.slice(end, lineEnd);
+  let factor = 1;
+  if (quoted(text, start, end)) factor *= 0.35;
+  const cues = new Set(before.match(REPORTING) ?? []);
+  if (REPORTING_AFTER.test(after)) cues.add("after");
+  if (cues.size === 1) factor *= 0.5;
+  else if (cues.size > 1) factor *= 0.3;
+  if (negated(before)) factor *= 0.3;
+  if (documentCues >= 2) factor *= 0.6;
+  return factor;
+}
+
+function isHidden(n: Normalized, start: number, end: number): boolean {
+  for (let k = start; k < end; k++) if (n.hidden[k]) return true;
+  return false;
+}
+
+/** Every rule hit in `n`, weighted and discounted by framing. */
+export function phraseHits(n: Normalized, rules: readonly PhraseRule[]): Hit[] {
+  const hits: Hit[] = [];
+  let documentCues = -1;
+  for (const rule of rules) {
+    if (!rule.needs.some((w) => n.text.includes(w))) continue;
+    for (const m of n.text.matchAll(rule.pattern)) {
+      const start = m.index;
+      const end = start + m[0].length;
+      let weight = rule.weigh ? rule.weigh(m[0]) : rule.weight;
+      if (weight <= 0) continue;
+      if (isHidden(n, start, end)) {
+        weight += HIDDEN_BONUS;
+      } else {
+        if (documentCues < 0) documentCues = new Set(n.text.match(DOCUMENT_CUES) ?? []).size;
+        weight *= framing(n, start, end, documentCues);
+      }
+      hits.push({ start, end, weight, rule: rule.id });
+    }
+  }
+  return hits;
+}
+
+/** `true` when the matched words speak in the user's own voice ("ignore my previous instructions"). */
+export function selfReferential(matched: string): boolean {
+  return SELF_REFERENCE.test(matched);
+}
+
+/** Nearby hits become one finding scored by the sum of each rule's best weight; weak findings are dropped. */
+export function clusterHits(n: Normalized, hits: Hit[], minScore = MIN_SCORE): Match[] {
+  hits.sort((a, b) => a.start - b.start);
+  const matches: Match[] = [];
+  let i = 0;
+  while (i < hits.length) {
+    let start = hits[i]!.start;
+    let end = hits[i]!.end;
+    const best = new Map<string, number>();
+    while (i < hits.length && hits[i]!.start - end <= CLUSTER_GAP) {
+      const h = hits[i]!;
+      start = Math.min(start, h.start);
+      end = Math.max(end, h.end);
+      best.set(h.rule, Math.max(best.get(h.rule) ?? 0, h.weight));
+      i++;
+    }
+    let score = 0;
+    let rule = "";
+    let top = 0;
+    for (const [id, w] of best) {
+      score += w;
+      if (w > top) {
+        top = w;
+        rule = id;
+      }
+    }
+    score = Math.min(1, Math.round(score * 100) / 100);
+    if (score >= minScore) matches.push({ ...originalSpan(n, start, end), score, rule });
+  }
+  return matches;
+}

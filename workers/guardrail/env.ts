@@ -1,0 +1,13 @@
+import type { AirlockEvent } from "../../shared/events.ts";
+import type { AlertMessage } from "../../shared/guardrail.ts";
+
+export interface Env {
+  DB: D1Database;
+  ORG_STATE: DurableObjectNamespace;
+  EVENTS: Queue<AirlockEvent>;
+  ALERTS: Queue<AlertMessage>;
+  /** Wraps each org's data key; alert destination secrets are sealed under it. */
+  MASTER_KEY: string;
+  /** "true" only in local development: alert destinations may be on loopback/private addresses. */
+  ALLOW_PRIVATE_DESTINATIONS?: string;
+}
