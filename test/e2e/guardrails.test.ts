@@ -126,6 +126,19 @@ describe("bad input", () => {
     expect(res.status).toBe(200);
   });
 
+  it("empty content is clean, not an error", async () => {
+    expect(await json(scan(acme, { direction: "prompt", text: "" }))).toEqual({ action: "allow", findings: [] });
+  });
+
+  it("invalid UTF-8 is decoded with replacement characters, never a crash", async () => {
+    const prefix = new TextEncoder().encode('{"direction":"prompt","text":"bad ');
+    const suffix = new TextEncoder().encode(` ${AWS_KEY}"}`);
+    const body = new Uint8Array([...prefix, 0xff, 0xfe, 0xc3, ...suffix]);
+    const res = await acme.api("/guardrails/scan", { method: "POST", body, headers: { "content-type": "application/json" } });
+    expect(res.status).toBe(200);
+    expect((await json(res)).redacted.text).toBe("bad \ufffd\ufffd\ufffd [AWS_KEY_1]");
+  });
+
   it("exactly one of text, messages or json", async () => {
     expect((await scan(acme, { direction: "prompt", text: "a", json: {} })).status).toBe(422);
     expect((await scan(acme, { direction: "sideways", text: "a" })).status).toBe(422);
