@@ -50,6 +50,16 @@ export interface AuthRpc extends HealthRpc, ApiRpc {
   resolveOrg(slug: string): Promise<Org | null>;
   /** Verify a credential on a host: one call, cached per isolate by config version. */
   authenticate(input: AuthenticateInput): Promise<AuthResult>;
+  /** SCIM 2.0 provisioning at `/scim/v2/*` (authenticated by the org's SCIM token). */
+  scim(request: Request, context: OrgRequestContext): Promise<Response>;
+  /** OAuth 2.1 authorization server, its metadata, and the SSO callback (`/.well-known/*`, `/oauth/*`, `/sso/*`). */
+  identity(request: Request, context: OrgRequestContext): Promise<Response>;
+}
+
+/** A request on an org's host that the router has not authenticated (the callee does). */
+export interface OrgRequestContext {
+  requestId: string;
+  org: Org;
 }
 
 export interface MetricsRpc extends HealthRpc, ApiRpc {}

@@ -18,10 +18,20 @@ export const users = sqliteTable(
     email: text("email").notNull(),
     name: text("name"),
     status: text("status", { enum: ["active", "deactivated"] }).notNull().default("active"),
+    /** The id the org's provisioning system (SCIM `externalId`) knows the user by. */
+    externalId: text("external_id"),
+    /** The IdP's `sub` for this user, set at first SSO sign-in. */
+    idpSubject: text("idp_subject"),
+    /** Raw SCIM attributes Airlock does not model (name parts, title…), kept so GETs round-trip. */
+    scimAttributes: text("scim_attributes", { mode: "json" }).$type<Record<string, unknown>>(),
     createdAt: createdAt(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [uniqueIndex("users_org_email").on(t.orgId, t.email)],
+  (t) => [
+    uniqueIndex("users_org_email").on(t.orgId, t.email),
+    uniqueIndex("users_org_idp_subject").on(t.orgId, t.idpSubject),
+    index("users_org_external_id").on(t.orgId, t.externalId),
+  ],
 );
 
 export const teams = sqliteTable(
@@ -31,10 +41,13 @@ export const teams = sqliteTable(
     orgId: text("org_id").notNull().references(() => orgs.id),
     name: text("name").notNull(),
     description: text("description"),
+    /** The group's display name in the IdP or SCIM (`name` is the slug derived from it). */
+    displayName: text("display_name"),
+    externalId: text("external_id"),
     createdAt: createdAt(),
     updatedAt: integer("updated_at").notNull(),
   },
-  (t) => [uniqueIndex("teams_org_name").on(t.orgId, t.name)],
+  (t) => [uniqueIndex("teams_org_name").on(t.orgId, t.name), index("teams_org_external_id").on(t.orgId, t.externalId)],
 );
 
 export const teamMemberships = sqliteTable(
@@ -190,3 +203,42 @@ export const alertThrottle = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.orgId, t.key, t.windowStart] })],
 );
+
+/** SCIM bearer tokens (SHA-256 only); rotation revokes the previous one. */
+export const scimTokens = sqliteTable(
+  "scim_tokens",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id").notNull().references(() => orgs.id),
+    secretHash: text("secret_hash").notNull(),
+    hint: text("hint").notNull(),
+    createdAt: createdAt(),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [index("scim_tokens_org").on(t.orgId, t.id)],
+);
+
+/** The org's OIDC identity provider for SSO. The client secret is sealed. */
+export const idpConfigs = sqliteTable("idp_configs", {
+  orgId: text("org_id").primaryKey().references(() => orgs.id),
+  issuer: text("issuer").notNull(),
+  clientId: text("client_id").notNull(),
+  sealedClientSecret: text("sealed_client_secret"),
+  scopes: text("scopes", { mode: "json" }).$type<string[]>().notNull(),
+  /** Claim names: `{ email, name, groups }`. */
+  claims: text("claims", { mode: "json" }).$type<Record<string, string>>().notNull(),
+  /** IdP group value → team name; unmapped groups are ignored unless `autoCreateTeams`. */
+  groupTeams: text("group_teams", { mode: "json" }).$type<Record<string, string>>().notNull(),
+  autoCreateTeams: integer("auto_create_teams", { mode: "boolean" }).notNull(),
+  enabled: integer("enabled", { mode: "boolean" }).notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** OAuth authorization-server options per org. */
+export const oauthSettings = sqliteTable("oauth_settings", {
+  orgId: text("org_id").primaryKey().references(() => orgs.id),
+  dynamicRegistration: integer("dynamic_registration", { mode: "boolean" }).notNull(),
+  clientMetadataDocuments: integer("client_metadata_documents", { mode: "boolean" }).notNull(),
+  accessTokenTtlSeconds: integer("access_token_ttl_seconds").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

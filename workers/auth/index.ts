@@ -1,8 +1,10 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { database } from "../../shared/db/index.ts";
 import type { Org } from "../../shared/principal.ts";
-import type { ApiContext, AuthenticateInput, AuthResult, AuthRpc, Health } from "../../shared/rpc.ts";
+import type { ApiContext, AuthenticateInput, AuthResult, AuthRpc, Health, OrgRequestContext } from "../../shared/rpc.ts";
 import { api } from "./api/index.ts";
+import { serveIdentity } from "./oauth/index.ts";
+import { serveScim } from "./scim/index.ts";
 import { verifyCredential, verifyOperator } from "./credentials.ts";
 import type { Env } from "./env.ts";
 import { orgState } from "./org-state.ts";
@@ -36,7 +38,15 @@ export class AuthService extends WorkerEntrypoint<Env> implements AuthRpc {
   }
 
   api(request: Request, context: ApiContext): Promise<Response> {
-    return Promise.resolve(api.fetch(request, { env: this.env, context }));
+    return Promise.resolve(api.fetch(request, { env: this.env, context }, this.ctx));
+  }
+
+  scim(request: Request, context: OrgRequestContext): Promise<Response> {
+    return serveScim(request, context, this.env);
+  }
+
+  identity(request: Request, context: OrgRequestContext): Promise<Response> {
+    return serveIdentity(request, context, this.env, this.ctx);
   }
 }
 

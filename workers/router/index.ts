@@ -4,6 +4,7 @@ import { adminApi } from "./admin.ts";
 import type { RouterEnv } from "./context.ts";
 import type { Env } from "./env.ts";
 import { hostTarget } from "./host.ts";
+import { identity } from "./identity.ts";
 import { recordRequest } from "./middleware/record.ts";
 import { operatorHost } from "./operator.ts";
 
@@ -27,6 +28,7 @@ app.use(async (c, next) => {
 });
 
 app.route("/org/api/v1", adminApi);
+app.route("/org", identity);
 app.route("/operator", operatorHost);
 
 app.notFound((c) => problem("not_found", { detail: `No route ${c.req.method} ${new URL(c.req.url).pathname}`, requestId: c.get("requestId") }));

@@ -6,11 +6,11 @@ const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH"]);
 
 /**
- * Admin and operator requests carry JSON and nothing larger than the configured limit.
- * The body is read here, counted as it streams (a missing or lying Content-Length
- * cannot get past the limit), and handed on as a buffer.
+ * Bodies are read here, counted as they stream (a missing or lying Content-Length cannot
+ * get past the configured limit), and handed on as a buffer. With `json`, only JSON
+ * media types are accepted (the admin, operator and SCIM APIs); OAuth endpoints take forms.
  */
-export const jsonBody = createMiddleware<RouterEnv>(async (c, next) => {
+const limitedBody = (options: { json: boolean }) => createMiddleware<RouterEnv>(async (c, next) => {
   if (!METHODS_WITH_BODY.has(c.req.method)) return next();
   const requestId = c.get("requestId");
   const limit = Number(c.env.MAX_BODY_BYTES) || DEFAULT_MAX_BODY_BYTES;
@@ -30,7 +30,7 @@ export const jsonBody = createMiddleware<RouterEnv>(async (c, next) => {
     }
   }
   const mediaType = c.req.header("content-type")?.split(";")[0]?.trim().toLowerCase();
-  if (size > 0 && mediaType !== "application/json" && !mediaType?.endsWith("+json")) {
+  if (options.json && size > 0 && mediaType !== "application/json" && !mediaType?.endsWith("+json")) {
     return problem("unsupported_media_type", { detail: "Send the body as application/json", requestId });
   }
   const buffer = new Uint8Array(size);
@@ -42,3 +42,6 @@ export const jsonBody = createMiddleware<RouterEnv>(async (c, next) => {
   c.req.raw = new Request(c.req.raw, { body: size > 0 ? buffer : null });
   return next();
 });
+
+export const jsonBody = limitedBody({ json: true });
+export const anyBody = limitedBody({ json: false });
