@@ -20,6 +20,8 @@ const SampleSchema = z.object({ text: z.string(), direction: DirectionSchema, ex
 type Sample = z.infer<typeof SampleSchema> & { category: Category; file: string; line: number };
 
 export const CORPUS_DIR = new URL("../../test/fixtures/guardrails/", import.meta.url).pathname;
+/** Written after the detectors were tuned, by someone who had not seen the tuning corpus. */
+export const HOLDOUT_DIR = new URL("../../test/fixtures/guardrails-holdout/", import.meta.url).pathname;
 
 export function loadCorpus(dir = CORPUS_DIR): Sample[] {
   const samples: Sample[] = [];
