@@ -1,5 +1,5 @@
 import type { DetectContext, Detector, Match } from "../types.ts";
-import { fieldAt, jsonView, originalSpan, type TextView } from "./normalize.ts";
+import { fieldAt, jsonView, lineAround, originalSpan, type TextView } from "./normalize.ts";
 
 /**
  * Destructive or unsafe shell, git, SQL and infrastructure commands. One anchor regex finds
@@ -9,6 +9,7 @@ import { fieldAt, jsonView, originalSpan, type TextView } from "./normalize.ts";
  * in tool arguments or a hook's command field scores in full.
  */
 
+/** Findings below this are not reported; org rules set their own thresholds above it (default 0.6). */
 const MIN_SCORE = 0.5;
 const SEGMENT_MAX = 500;
 
@@ -112,7 +113,7 @@ function judgeGit(args: string[]): Judged | null {
     if (remove && protectedRef) return { score: 0.75, rule: "git_force_push" };
     return null;
   }
-  if (sub === "reset" && rest.includes("--hard")) return { score: protectedRef ? 0.55 : 0.4, rule: "git_reset_hard" };
+  if (sub === "reset" && rest.includes("--hard")) return { score: protectedRef ? 0.6 : 0.4, rule: "git_reset_hard" };
   return null;
 }
 
@@ -205,7 +206,10 @@ function judgeSql(text: string, at: number, keyword: string): { judged: Judged |
   while (e < limit && text[e] !== ";") e++;
   const statement = text.slice(at, e);
   const m = SQL_STATEMENT.exec(statement);
-  if (!m || !(SQL_END.test(statement.slice(m[0].length)) || keyword === keyword.toUpperCase())) return { judged: null, end: e };
+  const rest = statement.slice(m?.[0].length ?? 0);
+  // Upper-case SQL goes on with another keyword (WHERE, CASCADE) or stops; "DELETE FROM removes rows" is prose.
+  const shaped = m && (SQL_END.test(rest) || (keyword === keyword.toUpperCase() && /^\s+[A-Z]{2,}\b/.test(rest)));
+  if (!m || !shaped) return { judged: null, end: e };
   const verb = keyword.toLowerCase();
   const kind = (m[1] ?? "").toLowerCase();
   let judged: Judged | null = null;
@@ -251,11 +255,10 @@ function judge(text: string, at: number, word: string): { judged: Judged | null;
 
 /** Multiplier for prose: a command named in a sentence that warns or explains is not one being run. */
 function proseFactor(text: string, start: number, end: number): number {
-  const lineStart = Math.max(text.lastIndexOf("\n", start - 1) + 1, start - 200);
-  let lineEnd = text.indexOf("\n", end);
-  if (lineEnd < 0 || lineEnd - end > 150) lineEnd = Math.min(text.length, end + 150);
-  const around = text.slice(lineStart, start) + " " + text.slice(end, lineEnd);
-  return DISCUSSION.test(around) ? 0.45 : 0.9;
+  const line = lineAround(text, start, end, 200);
+  // Paths and hosts are not words: "example.xyz" is no example.
+  const words = text.slice(line.start, line.end).replace(/\S*[./:\\]\S*/g, " ");
+  return DISCUSSION.test(words) ? 0.45 : 0.9;
 }
 
 function detectDangerous(text: string, context: DetectContext): Match[] {
@@ -263,9 +266,13 @@ function detectDangerous(text: string, context: DetectContext): Match[] {
   const t = view ? view.text : text;
   const found: { start: number; end: number; score: number; rule: string }[] = [];
   let covered = -1;
+  // The same command word again inside a segment already judged sees only part of it: skip it.
+  const examined = new Map<string, number>();
   for (const m of t.matchAll(ANCHOR)) {
-    if (m.index < covered) continue;
+    const word = m[1]!.toLowerCase();
+    if (m.index < covered || m.index < (examined.get(word) ?? -1)) continue;
     const { judged, end } = judge(t, m.index, m[1]!);
+    examined.set(word, end);
     if (judged) {
       found.push({ start: m.index, end: Math.max(end, m.index + m[0].length), ...judged });
       covered = end;

@@ -1,5 +1,5 @@
 import type { DetectContext, Detector, Direction, Match } from "../types.ts";
-import { base64Bytes, decodeBase64Text, fieldAt, jsonView, originalSpan, printableText, type TextView } from "./normalize.ts";
+import { base64Bytes, base64Spans, decodeBase64Text, fieldAt, jsonView, lineAround, originalSpan, printableText, type TextView } from "./normalize.ts";
 
 /**
  * Data leaving through a side door: URLs that auto-load (markdown and HTML images) or invite
@@ -8,6 +8,7 @@ import { base64Bytes, decodeBase64Text, fieldAt, jsonView, originalSpan, printab
  * arguments, hook payloads), else on the text itself.
  */
 
+/** Findings below this are not reported; org rules set their own thresholds above it (default 0.6). */
 const MIN_SCORE = 0.5;
 
 /** How likely a URL's data reaches its host: images load unasked, links need a click. */
@@ -55,7 +56,7 @@ function hexText(s: string): string | null {
   if (s.length < 24 || s.length % 2 !== 0 || !/^[0-9a-f]+$/i.test(s)) return null;
   const bytes = new Uint8Array(s.length / 2);
   for (let k = 0; k < bytes.length; k++) bytes[k] = parseInt(s.slice(k * 2, k * 2 + 2), 16);
-  return printableText(bytes);
+  return printableText(bytes, 8, 0.2);
 }
 
 /** 0..1: how strongly one URL component looks like data being carried out. */
@@ -63,7 +64,8 @@ function componentScore(raw: string, name: string | null): number {
   if (raw.length < 12) return 0;
   const value = percentDecode(raw, name !== null);
   if (SECRET_SHAPE.test(value)) return 0.9;
-  if (/^[A-Za-z0-9+/_-]{16,}={0,2}$/.test(value) && decodeBase64Text(value)) return 0.9;
+  // Carried data need not be prose ("ssn 078-05-1120"): printable is enough, few letters are required.
+  if (/^[A-Za-z0-9+/_-]{16,}={0,2}$/.test(value) && decodeBase64Text(value, 0.2)) return 0.9;
   if (hexText(value)) return 0.9;
   if ((value.match(/ /g)?.length ?? 0) >= 3 && value.length >= 20) return SENSITIVE_WORDS.test(value) ? 0.85 : 0.45;
   // High entropy without a decoding counts in query values only: paths are full of content hashes.
@@ -88,7 +90,8 @@ export function urlPayload(url: string): number {
   const labels = host.split(".");
   if (labels.length >= 3 && labels[0]!.length >= 20) best = Math.max(best, componentScore(labels[0]!, null));
   const path = u.slice(hostEnd, q >= 0 ? q : u.length);
-  for (const segment of path.split("/")) best = Math.max(best, componentScore(segment, null));
+  // A file extension does not hide the data in front of it: /p/<base64>.gif
+  for (const segment of path.split("/")) best = Math.max(best, componentScore(segment.replace(/\.[a-z0-9]{2,5}$/i, ""), null));
   if (q >= 0) {
     for (const pair of u.slice(q + 1).split("&")) {
       const eq = pair.indexOf("=");
@@ -131,26 +134,30 @@ function urlFindings(view: TextView | null, text: string, direction: Direction):
   return matches;
 }
 
-const BLOB = /[A-Za-z0-9+/_\r\n-]{1024,}={0,2}/g;
 // Base64 openings of formats tools legitimately receive encoded: images, PDF, audio and video.
-const MEDIA = /^(?:iVBORw0KGgo|\/9j\/|R0lGOD|JVBERi0|UklGR|AAAA[A-Za-z0-9+/]{2}GZ0eXA|PHN2Zy|SUQz|T2dnUw|GkXfo)/;
+const MEDIA = /^(?:iVBORw0KGg|\/9j\/|R0lGOD|JVBERi0|UklGR|AAAA[A-Za-z0-9+/]{2}GZ0eXA|PHN2Zy|SUQz|T2dnUw|GkXfo)/;
 
 function blobFindings(view: TextView | null, text: string): Match[] {
   const matches: Match[] = [];
-  for (const m of text.matchAll(BLOB)) {
-    const compact = m[0].replace(/[\r\n]/g, "");
+  for (const run of base64Spans(text, 1024, true)) {
+    // Line-wrapped base64 joins across newlines; short words on the lines before it are not part of it.
+    const lines = text.slice(run.start, run.end).split(/\r?\n/);
+    let lead = 0;
+    while (lines.length > 1 && lines[0]!.length < 40) lead += lines.shift()!.length + 1;
+    const compact = lines.join("");
     if (compact.length < 1024 || charClasses(compact) < 3 || shannonEntropy(compact.slice(0, 4096)) < 4.5) continue;
     let score = 0.6;
     let rule = "base64_blob";
     if (MEDIA.test(compact)) score = 0.35;
     else {
       const head = base64Bytes(compact.slice(0, 4096));
+      // The cut may split a UTF-8 sequence: leave its last bytes out of the check.
       if (head && printableText(head.subarray(0, head.length - 3))) {
         score = 0.8;
         rule = "base64_text_blob";
       }
     }
-    if (score >= MIN_SCORE) matches.push({ ...span(view, m.index, m.index + m[0].length), score, rule });
+    if (score >= MIN_SCORE) matches.push({ ...span(view, run.start + lead, run.end), score, rule });
   }
   return matches;
 }
@@ -168,19 +175,20 @@ const CREDENTIAL_FILES: readonly CredentialRule[] = [
   { rule: "git_credentials_file", pattern: /(?<![\w-])\.git-credentials\b|\.config[\\/]git[\\/]credentials\b/gi, weight: 0.7 },
   { rule: "gcloud_credentials", pattern: /(?<![\w-])\.config[\\/]gcloud\b|application_default_credentials\.json/gi, weight: 0.65 },
   { rule: "kube_config", pattern: /(?<![\w-])\.kube[\\/]config\b/gi, weight: 0.65 },
-  { rule: "docker_config", pattern: /(?<![\w-])\.docker[\\/]config\.json\b/gi, weight: 0.55 },
-  { rule: "pypirc_file", pattern: /(?<![\w-])\.pypirc\b/gi, weight: 0.55 },
+  { rule: "docker_config", pattern: /(?<![\w-])\.docker[\\/]config\.json\b/gi, weight: 0.65 },
+  { rule: "pypirc_file", pattern: /(?<![\w-])\.pypirc\b/gi, weight: 0.65 },
   { rule: "vault_token", pattern: /(?<![\w-])\.vault-token\b/gi, weight: 0.6 },
   { rule: "process_environ", pattern: /\/proc\/(?:self|\d{1,7})\/environ\b/gi, weight: 0.6 },
   { rule: "npmrc_file", pattern: /(?<![\w-])\.npmrc\b/gi, weight: 0.35 },
   // `.env` and its per-stage variants, not `process.env`, `.env.example` or a `.env/` virtualenv.
-  { rule: "dotenv_file", pattern: /(?<![\w$.-])\.env(?:\.(?:local|production|prod|development|dev|staging|test))?(?![\w./\\-])/gi, weight: 0.55 },
+  { rule: "dotenv_file", pattern: /(?<![\w$.-])\.env(?:\.(?:local|production|prod|development|dev|staging|test))?(?![\w./\\-])/gi, weight: 0.65 },
   { rule: "ssh_private_key", pattern: /(?<![\w/\\-])id_(?:rsa|dsa|ecdsa|ed25519)(?:_sk)?(?![\w-]{0,40}\.pub)\b/gi, weight: 0.6 },
 ];
 const SSH_PATH = /(?<![\w-])\.ssh(?:[\\/]([\w.-]{0,64}))?/gi;
 
 const SINK = /\b(?:curl|wget|nc|ncat|netcat|scp|rsync|sftp|ftp|socat|base64|xxd|requests\.post|invoke-webrequest|iwr)\b|https?:\/\//i;
-const READ_VERB = /\b(?:cat|less|more|head|tail|type|get-content|read|reads|reading|open|print|dump|show|display|upload|send|copy|cp|scp|exfiltrat[a-z]*|include|attach|grep|strings|load|contents? of|paste)\b/i;
+// Commands and imperatives that read or move a file; "kubectl reads ~/.kube/config" describes, it does not ask.
+const READ_VERB = /\b(?:cat|less|more|head|tail|type|get-content|read|open|print|dump|upload|send|copy|cp|scp|exfiltrat[a-z]*|include|attach|grep|strings|contents? of|paste)\b/i;
 const DISCUSSION = /\b(?:attackers?|malware|stealers?|adversar[a-z]*|never|don't|do not|avoid|protect|make sure|ensure|permissions?|gitignore|commit(?:ted)?|leak(?:ed|s)?|exposed?|rotate|should not|shouldn't|example)\b/i;
 const BENIGN_COMMANDS = new Set(["chmod", "chown", "chgrp", "ssh-keygen", "ssh-add", "mkdir", "touch", "ls", "stat", "test", "rm", "shred"]);
 const DESTINATION_COMMANDS = new Set(["cp", "mv", "ln", "install"]);
@@ -195,13 +203,6 @@ function segmentAround(text: string, start: number, end: number): { before: stri
   return { before: text.slice(s, start), after: text.slice(end, e) };
 }
 
-function lineAround(text: string, start: number, end: number): string {
-  const s = Math.max(text.lastIndexOf("\n", start - 1) + 1, start - 300);
-  let e = text.indexOf("\n", end);
-  if (e < 0 || e - end > 300) e = Math.min(text.length, end + 300);
-  return text.slice(s, e);
-}
-
 /** `true` when the path is only configured, protected, written or used as an SSH identity. */
 function benignUse(text: string, start: number, end: number): boolean {
   const { before, after } = segmentAround(text, start, end);
@@ -213,7 +214,7 @@ function benignUse(text: string, start: number, end: number): boolean {
   return /(?:>|\btee|\btee -a|-i|identityfile|identity_file|ssh_key_path)\s?["'=]?\s?[~\w./\\$-]{0,30}$/.test(tail);
 }
 
-function credentialFindings(view: TextView | null, text: string, direction: Direction, lower: string): Match[] {
+function credentialFindings(view: TextView | null, text: string, direction: Direction, original: string, lower: string): Match[] {
   const hits: { start: number; end: number; weight: number; rule: string }[] = [];
   for (const { rule, pattern, weight } of CREDENTIAL_FILES) {
     for (const m of text.matchAll(pattern)) {
@@ -222,17 +223,19 @@ function credentialFindings(view: TextView | null, text: string, direction: Dire
     }
   }
   for (const m of text.matchAll(SSH_PATH)) {
+    // The whole directory (tar, scp -r), a key by its usual or a custom name; public files hardly matter.
     const name = (m[1] ?? "").toLowerCase();
     let weight = 0.55;
     if (name === "") weight = 0.5;
     else if (/^id_[a-z0-9_]+$/.test(name)) weight = 0.7;
     else if (/^(?:known_hosts|config|authorized_keys|environment|rc)$/.test(name) || name.endsWith(".pub")) weight = 0.25;
-    hits.push({ start: m.index, end: m.index + m[0].length, weight, rule: "ssh_private_key" });
+    hits.push({ start: m.index, end: m.index + m[0].length, weight, rule: name === "" ? "ssh_directory" : "ssh_private_key" });
   }
-  const writeTool = WRITE_TOOL.test(text);
+  const writeTool = WRITE_TOOL.test(original);
   const matches: Match[] = [];
   for (const h of hits) {
-    const line = lineAround(text, h.start, h.end);
+    const around = lineAround(text, h.start, h.end, 300);
+    const line = text.slice(around.start, around.end);
     let score = h.weight;
     const key = fieldAt(view, h.start) ?? "";
     // Prose mentions a path far more often than it reads the file: ask for a reading verb.
@@ -256,7 +259,7 @@ function span(view: TextView | null, start: number, end: number): { start: numbe
 function detectExfiltration(text: string, context: DetectContext): Match[] {
   const view = jsonView(text);
   const t = view ? view.text : text;
-  const matches = [...urlFindings(view, t, context.direction), ...credentialFindings(view, t, context.direction, context.lower)];
+  const matches = [...urlFindings(view, t, context.direction), ...credentialFindings(view, t, context.direction, text, context.lower)];
   if (context.direction === "tool_args" || context.direction === "hook") matches.push(...blobFindings(view, t));
   return matches.sort((a, b) => a.start - b.start);
 }

@@ -142,11 +142,27 @@ function detectInvisible(text: string): Match[] {
   }
   for (const s of sprinkles) {
     // Zero-width characters sprinkled through words split them so keyword filters miss them.
-    const visible = text.slice(s.start, s.end).replace(/[\u200b-\u200d\u2060\ufeff\u180e\u2061-\u2064]/g, "");
-    const score = (s.count >= 3 ? 0.55 : 0.3) + (s.count >= 2 && readsAsInstruction(visible) ? INSTRUCTION_BONUS : 0);
+    const visible = text.slice(Math.max(0, s.start - 40), s.end + 40).replace(/[\u200b-\u200d\u2060\ufeff\u180e\u2061-\u2064]/g, "");
+    const base = s.count >= 6 ? 0.7 : s.count >= 3 ? 0.6 : 0.3;
+    const score = base + (s.count >= 2 && readsAsInstruction(visible) ? INSTRUCTION_BONUS : 0);
     matches.push({ start: s.start, end: s.end, score: Math.min(1, score), rule: "zero_width_split" });
   }
-  return matches.filter((m) => m.score >= 0.5).sort((a, b) => a.start - b.start);
+  return mergeAdjacent(matches.filter((m) => m.score >= 0.5).sort((a, b) => a.start - b.start));
+}
+
+/** Findings of one rule close together are one finding: a file of bidi lines is one problem, not thousands. */
+function mergeAdjacent(matches: Match[]): Match[] {
+  const out: Match[] = [];
+  for (const m of matches) {
+    const last = out[out.length - 1];
+    if (last && last.rule === m.rule && m.start - last.end <= SPRINKLE_GAP) {
+      last.end = Math.max(last.end, m.end);
+      last.score = Math.max(last.score, m.score);
+    } else {
+      out.push({ ...m });
+    }
+  }
+  return out;
 }
 
 /** Scores the line that holds the bidi control at `at`; returns the offset where that line ends. */

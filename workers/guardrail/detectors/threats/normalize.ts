@@ -38,15 +38,18 @@ export function originalSpan(view: TextView, start: number, end: number): { star
   return { start: view.from[s]!, end: view.to[e]! };
 }
 
-/** The view as-is: `from[i] = i`. Used when a text needs no decoding layer. */
-export function identityView(text: string): TextView {
-  const from = new Int32Array(text.length);
-  const to = new Int32Array(text.length);
-  for (let i = 0; i < text.length; i++) {
-    from[i] = i;
-    to[i] = i + 1;
-  }
-  return { text, from, to };
+/**
+ * The line around `[start, end)`, at most `reach` units either side. Bounded so that many
+ * hits on one long line cost linear time, not a scan back to the line start for each.
+ */
+export function lineAround(text: string, start: number, end: number, reach: number): { start: number; end: number } {
+  let s = start;
+  const lo = Math.max(0, start - reach);
+  while (s > lo && text.charCodeAt(s - 1) !== 10) s--;
+  let e = end;
+  const hi = Math.min(text.length, end + reach);
+  while (e < hi && text.charCodeAt(e) !== 10) e++;
+  return { start: s, end: e };
 }
 
 const JSON_ESCAPES: Record<string, number> = { n: 10, r: 13, t: 9, b: 8, f: 12 };
@@ -136,9 +139,9 @@ export function fieldAt(view: TextView | null, at: number): string | undefined {
   return undefined;
 }
 
-function fromCodes(codes: readonly number[], start: number, end: number): string {
+function fromCodes(codes: ArrayLike<number> & { slice(start: number, end: number): ArrayLike<number> }, start: number, end: number): string {
   let out = "";
-  for (let i = start; i < end; i += 8192) out += String.fromCharCode(...codes.slice(i, Math.min(end, i + 8192)));
+  for (let i = start; i < end; i += 8192) out += String.fromCharCode.apply(null, codes.slice(i, Math.min(end, i + 8192)) as number[]);
   return out;
 }
 
@@ -160,8 +163,8 @@ export function base64Bytes(run: string): Uint8Array | null {
   return bytes;
 }
 
-/** UTF-8 text of `bytes` when it is mostly printable prose or code, else `null`. */
-export function printableText(bytes: Uint8Array, minLength = 8): string | null {
+/** UTF-8 text of `bytes` when it is printable and, by `minLetters`, mostly words; else `null`. */
+export function printableText(bytes: Uint8Array, minLength = 8, minLetters = 0.5): string | null {
   let text: string;
   try {
     text = UTF8.decode(bytes);
@@ -176,17 +179,41 @@ export function printableText(bytes: Uint8Array, minLength = 8): string | null {
     if ((c >= 32 && c !== 127) || c === 9 || c === 10 || c === 13) printable++;
     if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 32 || c > 127) letters++;
   }
-  return printable / text.length >= 0.95 && letters / text.length >= 0.5 ? text : null;
+  return printable / text.length >= 0.95 && letters / text.length >= minLetters ? text : null;
 }
 
 /** Decoded text of a base64 run that hides readable text, else `null`. */
-export function decodeBase64Text(run: string): string | null {
+export function decodeBase64Text(run: string, minLetters = 0.5): string | null {
   const bytes = base64Bytes(run);
-  return bytes ? printableText(bytes) : null;
+  return bytes ? printableText(bytes, 8, minLetters) : null;
 }
 
-// Runs of base64 or base64url alphabet, long enough to hide a sentence.
-const BASE64_RUN = /[A-Za-z0-9+/_-]{24,}={0,2}/g;
+function isBase64Code(c: number, newlines: boolean): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47 || c === 95 || c === 45
+    || (newlines && (c === 10 || c === 13));
+}
+
+/**
+ * Maximal runs of the base64 or base64url alphabet (plus padding; with `newlines`, line
+ * breaks too), at least `min` long: one pass, where a regex would retry inside every run.
+ */
+export function base64Spans(text: string, min: number, newlines = false): { start: number; end: number }[] {
+  const spans: { start: number; end: number }[] = [];
+  let i = 0;
+  while (i < text.length) {
+    if (!isBase64Code(text.charCodeAt(i), newlines)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < text.length && isBase64Code(text.charCodeAt(i), newlines)) i++;
+    let end = i;
+    while (end < text.length && end - i < 2 && text.charCodeAt(end) === 61) end++;
+    if (i - start >= min) spans.push({ start, end });
+    i = end > i ? end : i;
+  }
+  return spans;
+}
 
 interface Decoded {
   start: number;
@@ -194,11 +221,19 @@ interface Decoded {
   text: string;
 }
 
+const URL_TOKEN = /\bhttps?:\/\/[^\s"'<>)\]`]{1,4096}/g;
+
+/** Base64 runs that decode to text, outside URLs: data carried in a URL is exfiltration's to judge, not an instruction. */
 function base64Runs(text: string): Decoded[] {
   const runs: Decoded[] = [];
-  for (const m of text.matchAll(BASE64_RUN)) {
-    const decoded = decodeBase64Text(m[0]);
-    if (decoded) runs.push({ start: m.index, end: m.index + m[0].length, text: decoded });
+  const urls = [...text.matchAll(URL_TOKEN)].map((m) => [m.index, m.index + m[0].length] as const);
+  let u = 0;
+  // Long enough to hide a sentence.
+  for (const { start, end } of base64Spans(text, 24)) {
+    while (u < urls.length && urls[u]![1] <= start) u++;
+    if (u < urls.length && urls[u]![0] < end) continue;
+    const decoded = decodeBase64Text(text.slice(start, end));
+    if (decoded) runs.push({ start, end, text: decoded });
   }
   return runs;
 }
@@ -271,25 +306,52 @@ const HOMOGLYPHS: Record<number, number> = {
 // Digits read as letters inside words that mix both ("1gn0r3").
 const LEET: Record<number, number> = { 48: 111, 49: 105, 51: 101, 52: 97, 53: 115, 55: 116 };
 
+/** Growable parallel buffers of normalised units and their provenance. */
 class Builder {
-  codes: number[] = [];
-  from: number[] = [];
-  to: number[] = [];
-  hidden: number[] = [];
+  length = 0;
+  codes: Uint16Array;
+  from: Int32Array;
+  to: Int32Array;
+  hidden: Uint8Array;
   /** 1 on a space unit that stood for two or more whitespace characters (a word gap in letter-spaced text). */
-  wide: number[] = [];
+  wide: Uint8Array;
+
+  constructor(capacity: number) {
+    const c = Math.max(16, capacity);
+    this.codes = new Uint16Array(c);
+    this.from = new Int32Array(c);
+    this.to = new Int32Array(c);
+    this.hidden = new Uint8Array(c);
+    this.wide = new Uint8Array(c);
+  }
+
+  private grow(): void {
+    const c = this.codes.length * 2;
+    const widen = <T extends Uint16Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(c);
+      b.set(a);
+      return b;
+    };
+    this.codes = widen(this.codes, (n) => new Uint16Array(n));
+    this.from = widen(this.from, (n) => new Int32Array(n));
+    this.to = widen(this.to, (n) => new Int32Array(n));
+    this.hidden = widen(this.hidden, (n) => new Uint8Array(n));
+    this.wide = widen(this.wide, (n) => new Uint8Array(n));
+  }
 
   push(code: number, f: number, t: number, hidden: boolean): void {
-    this.codes.push(code);
-    this.from.push(f);
-    this.to.push(t);
-    this.hidden.push(hidden ? 1 : 0);
-    this.wide.push(0);
+    if (this.length === this.codes.length) this.grow();
+    const k = this.length++;
+    this.codes[k] = code;
+    this.from[k] = f;
+    this.to[k] = t;
+    this.hidden[k] = hidden ? 1 : 0;
+    this.wide[k] = 0;
   }
 
   space(newline: boolean, f: number, t: number): void {
-    const last = this.codes.length - 1;
-    const prev = this.codes[last];
+    const last = this.length - 1;
+    const prev = last >= 0 ? this.codes[last] : -1;
     if (prev === 32 || prev === 10) {
       if (newline) this.codes[last] = 10;
       this.to[last] = t;
@@ -317,6 +379,20 @@ function walk(src: string, b: Builder, runs: readonly Decoded[], revealed: boole
       walk(run.text, b, [], true, span ?? { f: run.start, t: run.end });
       i = run.end;
       r++;
+      continue;
+    }
+    const c = src.charCodeAt(i);
+    if (c < 0x80) {
+      // ASCII, most of any text: lower-case it, collapse whitespace, nothing else to decide.
+      const f = span ? span.f : i;
+      const t = span ? span.t : i + 1;
+      i++;
+      if (c === 32 || (c >= 9 && c <= 13)) {
+        b.space(c === 10 || c === 13, f, t);
+      } else {
+        b.push(c >= 65 && c <= 90 ? c + 32 : c, f, t, revealed || pendingHidden);
+      }
+      pendingHidden = false;
       continue;
     }
     let cp = src.codePointAt(i)!;
@@ -358,9 +434,9 @@ function walk(src: string, b: Builder, runs: readonly Decoded[], revealed: boole
     }
     if (cp < 0x80) {
       b.push(cp >= 65 && cp <= 90 ? cp + 32 : cp, f, t, hidden);
-    } else if (isCombiningMark(cp) && (b.codes[b.codes.length - 1] ?? 0x250) < 0x250) {
+    } else if (isCombiningMark(cp) && b.length > 0 && b.codes[b.length - 1]! < 0x250) {
       // Marks stacked on Latin letters (Zalgo text, decomposed accents) carry no meaning here.
-      if (b.codes.length > 0) b.to[b.codes.length - 1] = t;
+      b.to[b.length - 1] = t;
       continue;
     } else {
       const s = fold(cp);
@@ -381,30 +457,36 @@ function isWordCode(c: number): boolean {
 /** Folds homoglyphs and leetspeak digits inside words that mix them with Latin letters. */
 function foldMixedWords(b: Builder): void {
   const codes = b.codes;
+  const n = b.length;
   let i = 0;
-  while (i < codes.length) {
+  while (i < n) {
     if (!isWordCode(codes[i]!)) {
       i++;
       continue;
     }
     let j = i;
-    let latin = false;
+    let latin = 0;
     let glyph = false;
-    let digit = false;
-    while (j < codes.length && isWordCode(codes[j]!)) {
+    let digits = 0;
+    while (j < n && isWordCode(codes[j]!)) {
       const c = codes[j]!;
-      if (c >= 97 && c <= 122) latin = true;
-      else if (c >= 48 && c <= 57) digit = true;
+      if (c >= 97 && c <= 122) latin++;
+      else if (c >= 48 && c <= 57) digits++;
       else if (HOMOGLYPHS[c] !== undefined) glyph = true;
       j++;
     }
-    if (latin && (glyph || digit)) {
+    // Leetspeak needs a word of letters with some digits in it, not "12v" or "3a".
+    const leet = latin >= 2 && digits > 0 && digits <= latin;
+    if (latin > 0 && (glyph || leet)) {
       for (let k = i; k < j; k++) {
         const c = codes[k]!;
-        const to = HOMOGLYPHS[c] ?? LEET[c];
-        if (to !== undefined) {
-          codes[k] = to;
+        const glyph = HOMOGLYPHS[c];
+        // Homoglyphs are deliberate; digits in words are also version numbers and URL escapes, so they fold but earn no bonus.
+        if (glyph !== undefined) {
+          codes[k] = glyph;
           b.hidden[k] = 1;
+        } else if (leet && LEET[c] !== undefined) {
+          codes[k] = LEET[c]!;
         }
       }
     }
@@ -420,7 +502,7 @@ const SPACING_SEPARATORS = new Set([32, 46, 45, 95, 42, 124, 47, 43, 0xb7]);
  */
 function joinLetterSpacing(b: Builder): Builder {
   const codes = b.codes;
-  const n = codes.length;
+  const n = b.length;
   const drop = new Uint8Array(n);
   let any = false;
   const single = (k: number) => k < n && isWordCode(codes[k]!) && (k === 0 || !isWordCode(codes[k - 1]!)) && (k + 1 >= n || !isWordCode(codes[k + 1]!));
@@ -432,21 +514,25 @@ function joinLetterSpacing(b: Builder): Builder {
     }
     let j = i;
     let count = 1;
+    let spaces = 0;
     while (j + 2 < n && SPACING_SEPARATORS.has(codes[j + 1]!) && single(j + 2)) {
+      if (codes[j + 1] === 32) spaces++;
       j += 2;
       count++;
     }
     if (count >= 5) {
       any = true;
+      // With dots or dashes between letters, the spaces are the word breaks ("i.g.n.o.r.e a.l.l").
+      const spaceBreaks = spaces < (count - 1) / 2;
       for (let k = i; k <= j; k++) {
         b.hidden[k] = 1;
-        if (k % 2 !== i % 2 && !(codes[k] === 32 && b.wide[k] === 1)) drop[k] = 1;
+        if (k % 2 !== i % 2 && !(codes[k] === 32 && (b.wide[k] === 1 || spaceBreaks))) drop[k] = 1;
       }
     }
     i = j + 1;
   }
   if (!any) return b;
-  const out = new Builder();
+  const out = new Builder(n);
   for (let k = 0; k < n; k++) {
     if (drop[k]) continue;
     out.push(codes[k]!, b.from[k]!, b.to[k]!, b.hidden[k] === 1);
@@ -467,23 +553,20 @@ export function normalize(text: string): Normalized {
   if (memo && memo.input === text) return memo.result;
   const json = jsonView(text);
   const src = json ? json.text : text;
-  let b = new Builder();
+  let b = new Builder(src.length + 16);
   walk(src, b, base64Runs(src), false);
   foldMixedWords(b);
   b = joinLetterSpacing(b);
-  const n = b.codes.length;
-  const from = new Int32Array(n);
-  const to = new Int32Array(n);
-  for (let k = 0; k < n; k++) {
-    if (json) {
-      from[k] = json.from[b.from[k]!]!;
-      to[k] = json.to[b.to[k]! - 1]!;
-    } else {
-      from[k] = b.from[k]!;
-      to[k] = b.to[k]!;
+  const n = b.length;
+  const from = b.from.slice(0, n);
+  const to = b.to.slice(0, n);
+  if (json) {
+    for (let k = 0; k < n; k++) {
+      from[k] = json.from[from[k]!]!;
+      to[k] = json.to[to[k]! - 1]!;
     }
   }
-  const result: Normalized = { text: fromCodes(b.codes, 0, n), from, to, hidden: Uint8Array.from(b.hidden) };
+  const result: Normalized = { text: fromCodes(b.codes, 0, n), from, to, hidden: b.hidden.slice(0, n) };
   memo = { input: text, result };
   return result;
 }

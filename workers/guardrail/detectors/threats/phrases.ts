@@ -1,19 +1,22 @@
 /**
  * Weighted phrase rules over a normalised text, shared by the injection and tool-poisoning
  * detectors. A finding is a cluster of nearby rule hits whose score is the sum of the best
- * weight of each rule in it (capped at 1), after framing cues have discounted hits that are
- * quoted or discussed rather than addressed to the model.
+ * weight of each pattern in it (capped at 1), after framing cues have discounted hits that
+ * are quoted or discussed rather than addressed to the model. Hits in hidden or obfuscated
+ * text get a bonus instead: nobody hides a sentence they are only discussing.
  */
 import type { Match } from "../types.ts";
-import { type Normalized, originalSpan } from "./normalize.ts";
+import { lineAround, type Normalized, originalSpan } from "./normalize.ts";
 
 export interface PhraseRule {
   id: string;
   /** Global regex over the normalised text (lower-case, single spaces, `\n` kept). Linear-time. */
   pattern: RegExp;
   weight: number;
-  /** Substrings one of which every match contains: the rule is skipped when none occurs. */
+  /** Whole words ([a-z0-9]+; a plural in -s counts), one of which every match contains: the rule is skipped when none occurs. */
   needs: readonly string[];
+  /** Substrings for what is not a word (tags, paths, other scripts); the rule also runs when one occurs. */
+  needsText?: readonly string[];
   /** Weight of one match when it depends on the words matched. */
   weigh?: (matched: string) => number;
 }
@@ -23,18 +26,20 @@ export interface Hit {
   end: number;
   weight: number;
   rule: string;
+  /** Hits of one pattern count once per finding (its best weight); different patterns add up. */
+  pattern: RegExp;
 }
 
 /** A finding is reported only at or above this score: one weak cue alone never fires. */
-export const MIN_SCORE = 0.5;
+const MIN_SCORE = 0.5;
 /** Hits further apart than this (normalised units) are separate findings. */
 const CLUSTER_GAP = 400;
 /** Hidden or obfuscated phrasing is itself a signal and is never discussion. */
 const HIDDEN_BONUS = 0.25;
 
 // Words that introduce a phrase as an example or a subject of discussion.
-const REPORTING = /\b(?:such as|for example|for instance|e\.g\.|known as|called|dubbed|phrases?|strings?|payloads?|attackers?|adversar[a-z]*|malicious|injections?|jailbreaks?|detect[a-z]*|classif[a-z]*|filters?|examples?|classic|typical(?:ly)?|researchers?|article|warn[a-z]*|beware|flag[a-z]*|techniques?|patterns?|heuristics?|regex|signatures?|red team[a-z]*|variants?|quoted|trick[a-z]*|attempts?|look for|watch for|sentences?|text like|scanner|scans?|blocklist|denylist|mitigat[a-z]*|defen[cs][a-z]*|lines? like)\b/g;
-const REPORTING_AFTER = /\b(?:(?:is|are|was|were) (?:a |an |the |one of the )?(?:classic|common|typical|known|well-known|famous|simple|basic|naive|textbook|standard)|attacks?|injections?|jailbreaks?|exploits?|payloads?|heuristics?)\b/;
+const REPORTING = /\b(?:such as|for example|for instance|e\.g\.|known as|called|dubbed|phrases?|the strings?|strings? like|payloads?|attackers?|adversar[a-z]*|malicious|injections?|jailbreaks?|detect[a-z]*|classif[a-z]*|filters?|examples?|classic|typical(?:ly)?|researchers?|article|warn[a-z]*|beware|flag[a-z]*|techniques?|patterns?|heuristics?|regex|signatures?|inject[a-z]*|tokens?|templates?|markers?|delimiters?|syntax|red team[a-z]*|variants?|quoted|trick[a-z]*|attempts?|look for|watch for|sentences?|text like|scanner|scans?|blocklist|denylist|mitigat[a-z]*|defen[cs][a-z]*|lines? like)\b/g;
+const REPORTING_AFTER = /\b(?:(?:is|are|was|were) (?:a |an |the |one of the )?(?:classic|common|typical|known|well-known|famous|simple|basic|naive|textbook|standard)|attacks?|injections?|jailbreaks?|exploits?|payloads?|heuristics?|flag[a-z]*|detect[a-z]*|to mark)\b/;
 const NEGATIONS = new Set(["not", "never", "don't", "dont", "doesn't", "won't", "cannot", "can't", "shouldn't", "mustn't", "without", "refuse", "why", "how"]);
 const SELF_REFERENCE = /\b(?:my|our|i|i've|i'd|we)\b/;
 const QUOTES = "\"'`";
@@ -59,6 +64,15 @@ function quoted(text: string, start: number, end: number): boolean {
   return false;
 }
 
+/** `true` when the hit sits in a question about it ("how do i override the default instructions…?"); requests ("can you…?") are not questions here. */
+function question(text: string, start: number, end: number): boolean {
+  let s = start;
+  while (s > 0 && start - s < 200 && !".!?\n".includes(text[s - 1]!)) s--;
+  let e = end;
+  while (e < text.length && e - end < 200 && !".!?\n".includes(text[e]!)) e++;
+  return text[e] === "?" && /^\s?(?:how|what|why|when|where|which|is|are|does|do|did|should|can(?!\syou)|could(?!\syou)|would(?!\syou)|will(?!\syou))\b/.test(text.slice(s, start));
+}
+
 /** `true` when one of the two words before a hit negates it ("never ignore your instructions"). */
 function negated(before: string): boolean {
   const words = before.trimEnd().split(/[ \n]/);
@@ -66,24 +80,24 @@ function negated(before: string): boolean {
 }
 
 /**
- * Multiplier for a hit from the text around it: quotes, reporting words, a negation or
- * self-reference just before, and a document that is about security as a whole.
+ * Multiplier for a hit from the text around it: quotes, reporting words before or after, a
+ * negation just before, a question about it, and a document about security as a whole.
  */
 function framing(n: Normalized, start: number, end: number, documentCues: number): number {
   const text = n.text;
-  let lineStart = text.lastIndexOf("\n", start - 1) + 1;
-  if (start - lineStart > 200) lineStart = start - 200;
-  const before = text.slice(lineStart, start);
-  let lineEnd = text.indexOf("\n", end);
-  if (lineEnd < 0 || lineEnd - end > 100) lineEnd = Math.min(text.length, end + 100);
-  const after = text.slice(end, lineEnd);
+  // Reporting words may sit on the line above, as in a list of quoted examples.
+  const before = text.slice(Math.max(0, start - 200), start);
+  const line = lineAround(text, start, end, 100);
+  const lineStart = line.start;
+  const after = text.slice(end, line.end);
   let factor = 1;
-  if (quoted(text, start, end)) factor *= 0.35;
+  if (quoted(text, start, end)) factor *= 0.6;
   const cues = new Set(before.match(REPORTING) ?? []);
   if (REPORTING_AFTER.test(after)) cues.add("after");
   if (cues.size === 1) factor *= 0.5;
   else if (cues.size > 1) factor *= 0.3;
-  if (negated(before)) factor *= 0.3;
+  if (negated(text.slice(Math.max(lineStart, start - 40), start))) factor *= 0.3;
+  if (question(text, start, end)) factor *= 0.5;
   if (documentCues >= 2) factor *= 0.6;
   return factor;
 }
@@ -93,12 +107,30 @@ function isHidden(n: Normalized, start: number, end: number): boolean {
   return false;
 }
 
+const wordSets = new WeakMap<Normalized, Set<string>>();
+
+/** The words of a normalised text, computed once per text (normalize() returns the same object for the same input). */
+function wordsOf(n: Normalized): Set<string> {
+  let words = wordSets.get(n);
+  if (!words) {
+    words = new Set();
+    // A plural counts for its singular, so rules name one form.
+    for (const w of n.text.match(/[a-z0-9]+/g) ?? []) {
+      words.add(w);
+      if (w.length > 3 && w.endsWith("s")) words.add(w.slice(0, -1));
+    }
+    wordSets.set(n, words);
+  }
+  return words;
+}
+
 /** Every rule hit in `n`, weighted and discounted by framing. */
 export function phraseHits(n: Normalized, rules: readonly PhraseRule[]): Hit[] {
   const hits: Hit[] = [];
+  const words = wordsOf(n);
   let documentCues = -1;
   for (const rule of rules) {
-    if (!rule.needs.some((w) => n.text.includes(w))) continue;
+    if (!rule.needs.some((w) => words.has(w)) && !rule.needsText?.some((t) => n.text.includes(t))) continue;
     for (const m of n.text.matchAll(rule.pattern)) {
       const start = m.index;
       const end = start + m[0].length;
@@ -110,7 +142,7 @@ export function phraseHits(n: Normalized, rules: readonly PhraseRule[]): Hit[] {
         if (documentCues < 0) documentCues = new Set(n.text.match(DOCUMENT_CUES) ?? []).size;
         weight *= framing(n, start, end, documentCues);
       }
-      hits.push({ start, end, weight, rule: rule.id });
+      hits.push({ start, end, weight, rule: rule.id, pattern: rule.pattern });
     }
   }
   return hits;
@@ -121,34 +153,34 @@ export function selfReferential(matched: string): boolean {
   return SELF_REFERENCE.test(matched);
 }
 
-/** Nearby hits become one finding scored by the sum of each rule's best weight; weak findings are dropped. */
-export function clusterHits(n: Normalized, hits: Hit[], minScore = MIN_SCORE): Match[] {
+/** Nearby hits become one finding scored by the sum of each pattern's best weight; weak findings are dropped. */
+export function clusterHits(n: Normalized, hits: Hit[]): Match[] {
   hits.sort((a, b) => a.start - b.start);
   const matches: Match[] = [];
   let i = 0;
   while (i < hits.length) {
     let start = hits[i]!.start;
     let end = hits[i]!.end;
-    const best = new Map<string, number>();
+    const best = new Map<RegExp, Hit>();
     while (i < hits.length && hits[i]!.start - end <= CLUSTER_GAP) {
       const h = hits[i]!;
       start = Math.min(start, h.start);
       end = Math.max(end, h.end);
-      best.set(h.rule, Math.max(best.get(h.rule) ?? 0, h.weight));
+      if (h.weight > (best.get(h.pattern)?.weight ?? 0)) best.set(h.pattern, h);
       i++;
     }
     let score = 0;
     let rule = "";
     let top = 0;
-    for (const [id, w] of best) {
-      score += w;
-      if (w > top) {
-        top = w;
-        rule = id;
+    for (const h of best.values()) {
+      score += h.weight;
+      if (h.weight > top) {
+        top = h.weight;
+        rule = h.rule;
       }
     }
     score = Math.min(1, Math.round(score * 100) / 100);
-    if (score >= minScore) matches.push({ ...originalSpan(n, start, end), score, rule });
+    if (score >= MIN_SCORE) matches.push({ ...originalSpan(n, start, end), score, rule });
   }
   return matches;
 }
