@@ -1,6 +1,8 @@
-// The two reference Workers that run in the same Miniflare as Airlock and are dispatched
-// exactly like it: whatever they cost is the platform (dispatch, routing, workerd), so
-// "Airlock minus bare Worker" is what Airlock's own code costs.
+// The bench-only Workers that run in the same Miniflare as Airlock and are dispatched exactly
+// like it. Two references: whatever they cost is the platform (dispatch, routing, workerd), so
+// "Airlock minus bare Worker" is what Airlock's own code costs. And the guardrail's caller
+// (`inspectCaller`): one RPC to airlock-guardrail, with or without inspection, so "inspect
+// minus noop" is what inspection adds to a request.
 import type { V4WorkerOptions } from "./mesh.ts";
 
 /** Same answer shape as the fixture: small static JSON. */
@@ -29,4 +31,53 @@ export function bareWorkers(options: { compatibilityDate: string; upstream: stri
     { ...common, name: "bench-bare-hello", script: HELLO, routes: [options.helloRoute] },
     { ...common, name: "bench-bare-pass-through", script: PASS_THROUGH, routes: [options.passThroughRoute], bindings: { UPSTREAM: options.upstream } },
   ] as V4WorkerOptions[];
+}
+
+/**
+ * The guardrail's caller, reduced to the call: a service binding to airlock-guardrail's
+ * `GuardrailService` entrypoint, as the router and the MCP gateway hold one.
+ *   GET /inspect?org=…&prompt=clean|sensitive|empty&expect=<action>[&full]
+ *       → GUARDRAIL.inspect({ org_id, config_version: 1, request_id, direction: "prompt", text })
+ *         on a prompt held in a JSON binding (so every variant's request is the same small GET);
+ *         answers 500 with the whole result unless the action is `expect` and nothing failed.
+ *   GET /noop → GUARDRAIL.health(): the same RPC hop with no inspection (health runs
+ *       `SELECT 1` on D1, which inspect does not do in steady state).
+ */
+const INSPECT_CALLER = `
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    if (url.pathname === "/noop") {
+      const health = await env.GUARDRAIL.health();
+      return Response.json(health, { status: health.ok ? 200 : 500 });
+    }
+    if (url.pathname === "/inspect") {
+      const text = env.PROMPTS[url.searchParams.get("prompt")];
+      if (typeof text !== "string") return Response.json({ error: "unknown prompt" }, { status: 400 });
+      const result = await env.GUARDRAIL.inspect({
+        org_id: url.searchParams.get("org"),
+        config_version: 1,
+        request_id: "bench-" + crypto.randomUUID(),
+        direction: "prompt",
+        text,
+      });
+      const ok = result.action === url.searchParams.get("expect") && !result.error;
+      const body = ok && !url.searchParams.has("full") ? { action: result.action, findings: result.findings.length } : result;
+      return Response.json(body, { status: ok ? 200 : 500 });
+    }
+    return Response.json({ error: "not found" }, { status: 404 });
+  },
+};
+`;
+
+export function inspectCaller(options: { compatibilityDate: string; route: string; guardrail: string; prompts: Record<string, string> }): V4WorkerOptions {
+  return {
+    name: "bench-inspect-caller",
+    compatibilityDate: options.compatibilityDate,
+    modules: true,
+    script: INSPECT_CALLER,
+    routes: [options.route],
+    bindings: { PROMPTS: options.prompts },
+    serviceBindings: { GUARDRAIL: { name: options.guardrail, entrypoint: "GuardrailService" } },
+  } as V4WorkerOptions;
 }
