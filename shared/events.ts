@@ -86,15 +86,16 @@ function severityOf(status: number, reason?: string): number {
   return SEVERITY.informational;
 }
 
-function decisionOf(status: number): z.infer<typeof DecisionSchema> {
+/** A refusal is a deny even when its protocol answers with a redirect (an OAuth error goes back to the client as a 302). */
+function decisionOf(status: number, reason?: string): z.infer<typeof DecisionSchema> {
   if (status >= 500) return "error";
-  return status >= 400 ? "deny" : "allow";
+  return status >= 400 || reason !== undefined ? "deny" : "allow";
 }
 
 export function apiActivityEvent(record: RequestRecord): AirlockEvent {
   const activity_id = ACTIVITY_BY_METHOD[record.method] ?? ACTIVITY.other;
   const { principal, org } = record;
-  const ok = record.status < 400;
+  const ok = record.status < 400 && record.reason === undefined;
   return {
     ...API_ACTIVITY,
     activity_id,
@@ -129,10 +130,11 @@ export function apiActivityEvent(record: RequestRecord): AirlockEvent {
     airlock: {
       org_id: org?.id ?? null,
       org_slug: org?.slug ?? null,
-      decision: decisionOf(record.status),
+      decision: decisionOf(record.status, record.reason),
       ...(record.reason ? { reason: record.reason } : {}),
       credential_kind: principal?.kind ?? null,
       credential_id: principal?.credential_id ?? null,
+      ...(principal?.oauth_client ? { oauth_client: principal.oauth_client } : {}),
       roles: principal?.roles ?? [],
       client: record.client,
     },

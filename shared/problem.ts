@@ -13,6 +13,7 @@ export const PROBLEM_CODES = {
   credential_expired: { status: 401, title: "Credential expired" },
   user_deactivated: { status: 401, title: "User deactivated" },
   credential_wrong_org: { status: 401, title: "Credential belongs to another org" },
+  credential_wrong_resource: { status: 401, title: "Credential issued for another resource" },
   forbidden: { status: 403, title: "Forbidden" },
   read_only_role: { status: 403, title: "Role is read-only" },
   unknown_org: { status: 404, title: "Unknown org" },

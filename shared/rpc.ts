@@ -15,6 +15,12 @@ export interface AuthenticateInput {
   /** The presented secret (bearer token); null when none was sent. */
   credential: string | null;
   userAgent: string | null;
+  /**
+   * The protected resource the request addresses (`https://<org host>/mcp/<server>` or
+   * `…/llm/<provider>`), when it addresses one. OAuth access tokens are accepted only when
+   * their audience is exactly this resource; null (admin API) refuses them.
+   */
+  resource?: string | null;
 }
 
 export type AuthResult =
@@ -56,6 +62,14 @@ export interface AuthRpc extends HealthRpc, ApiRpc {
   identity(request: Request, context: OrgRequestContext): Promise<Response>;
 }
 
+/**
+ * Set by a Worker on a response to a request it refused, to the refusal's stable code (an
+ * OAuth error such as `invalid_grant`, or an Airlock reason such as `sso_id_token_invalid`),
+ * so the router's event names it even when the protocol answers with a redirect. The router
+ * removes it before the response leaves.
+ */
+export const REASON_HEADER = "x-airlock-reason";
+
 /** A request on an org's host that the router has not authenticated (the callee does). */
 export interface OrgRequestContext {
   requestId: string;
@@ -93,7 +107,18 @@ export interface OrgStateRpc {
 export function orgStateOf(namespace: DurableObjectNamespace, orgId: string): OrgStateRpc {
   return namespace.getByName(orgId) as unknown as OrgStateRpc;
 }
-export interface McpRpc extends HealthRpc {}
+/** What the MCP gateway learns from the router about a request it has authenticated. */
+export interface McpRequestContext {
+  requestId: string;
+  org: Org;
+  principal: Principal;
+  configVersion: number;
+}
+
+export interface McpRpc extends HealthRpc {
+  /** Serve `/mcp/<server>…` for an authenticated principal, in the MCP protocol (JSON-RPC errors). */
+  serve(request: Request, context: McpRequestContext): Promise<Response>;
+}
 
 /** A service binding as the caller sees it: RPC methods plus `fetch`. */
 export type Binding<T> = Fetcher & T;

@@ -11,6 +11,12 @@ describe("tokens", () => {
     expect(minted.hint).not.toContain(minted.token.slice(8, -4));
   });
 
+  it("mints SCIM tokens as alk_scim_…, a kind of their own", async () => {
+    const minted = await mintToken("scim_token");
+    expect(minted.token).toMatch(/^alk_scim_[0-9A-Z]{26}_[A-Za-z0-9_-]{43}$/);
+    expect(parseToken(minted.token)).toEqual({ kind: "scim_token", id: minted.id });
+  });
+
   it("mints a different secret every time", async () => {
     const [a, b] = await Promise.all([mintToken("admin_token"), mintToken("admin_token")]);
     expect(a.token).not.toBe(b.token);

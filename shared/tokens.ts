@@ -7,10 +7,11 @@ import { randomBase64Url, sha256Hex } from "./crypto.ts";
  * stored only as the SHA-256 of the whole token. The fixed prefix lets secret scanners
  * (GitHub's, Airlock's own guardrail) recognise a leaked token.
  */
-export const TOKEN_KINDS = { api_key: "key", admin_token: "adm" } as const;
+export const TOKEN_KINDS = { api_key: "key", admin_token: "adm", scim_token: "scim" } as const;
 export type TokenKind = keyof typeof TOKEN_KINDS;
 
-const TOKEN_PATTERN = /^alk_(key|adm)_([0-9A-HJKMNP-TV-Z]{26})_([A-Za-z0-9_-]{43})$/;
+const TOKEN_PATTERN = /^alk_(key|adm|scim)_([0-9A-HJKMNP-TV-Z]{26})_([A-Za-z0-9_-]{43})$/;
+const KIND_OF_PREFIX = Object.fromEntries(Object.entries(TOKEN_KINDS).map(([kind, prefix]) => [prefix, kind])) as Record<string, TokenKind>;
 
 export interface ParsedToken {
   kind: TokenKind;
@@ -20,8 +21,7 @@ export interface ParsedToken {
 export function parseToken(token: string): ParsedToken | null {
   const match = TOKEN_PATTERN.exec(token);
   if (!match) return null;
-  const kind = match[1] === "key" ? "api_key" : "admin_token";
-  return { kind, id: match[2]! };
+  return { kind: KIND_OF_PREFIX[match[1]!]!, id: match[2]! };
 }
 
 export interface MintedToken {

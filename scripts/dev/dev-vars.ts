@@ -11,6 +11,8 @@ const SECRETS: Record<string, () => string> = {
   MASTER_KEY: () => randomBytes(32).toString("base64"),
   // Not a secret: lets local alert destinations on 127.0.0.1 through the SSRF check.
   ALLOW_PRIVATE_DESTINATIONS: () => "true",
+  // Not a secret: lets an org's OpenID Provider run on 127.0.0.1 over http (local SSO testing).
+  ALLOW_PRIVATE_IDP: () => "true",
 };
 
 /** The one file holding the secrets: wrangler reads `.dev.vars` beside each Worker's config. */

@@ -2,8 +2,10 @@ import { OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
 import { alertDestinationRoutes } from "./alert-destinations.ts";
 import { auditRoutes } from "./audit.ts";
 import { adminTokenRoutes, apiKeyRoutes } from "./credentials.ts";
+import { identityRoutes } from "./identity.ts";
 import { meRoutes } from "./me.ts";
 import { orgRoutes } from "./orgs.ts";
+import { scimTokenRoutes } from "./scim-token.ts";
 import { teamRoutes } from "./teams.ts";
 import { guardrailRoutes } from "./guardrails.ts";
 import { userRoutes } from "./users.ts";
@@ -17,6 +19,8 @@ export const ADMIN_API = [
   { owner: "auth", routes: teamRoutes },
   { owner: "auth", routes: apiKeyRoutes },
   { owner: "auth", routes: adminTokenRoutes },
+  { owner: "auth", routes: identityRoutes },
+  { owner: "auth", routes: scimTokenRoutes },
   { owner: "guardrail", routes: guardrailRoutes },
   { owner: "guardrail", routes: alertDestinationRoutes },
   { owner: "metrics", routes: auditRoutes },
@@ -51,4 +55,4 @@ export function openApiDocument(
 }
 
 export * from "./common.ts";
-export { auditRoutes, adminTokenRoutes, apiKeyRoutes, guardrailRoutes, meRoutes, orgRoutes, teamRoutes, userRoutes };
+export { auditRoutes, adminTokenRoutes, apiKeyRoutes, guardrailRoutes, identityRoutes, meRoutes, orgRoutes, teamRoutes, userRoutes };

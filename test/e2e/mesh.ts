@@ -36,6 +36,8 @@ export async function startMesh(options: { maxBodyBytes?: number } = {}) {
       if (configPath === "wrangler.toml" && options.maxBodyBytes) return { configPath, secrets, vars: { MAX_BODY_BYTES: String(options.maxBodyBytes) } };
       // Alert receivers in the tests listen on 127.0.0.1.
       if (configPath.includes("/guardrail/")) return { configPath, secrets, vars: { ALLOW_PRIVATE_DESTINATIONS: "true" } };
+      // The test OpenID Provider listens on 127.0.0.1 over http.
+      if (configPath.includes("/auth/")) return { configPath, secrets, vars: { ALLOW_PRIVATE_IDP: "true" } };
       return { configPath, secrets };
     }),
   });

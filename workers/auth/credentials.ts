@@ -6,9 +6,11 @@ import type { Org, Principal, Role } from "../../shared/principal.ts";
 import type { AuthResult } from "../../shared/rpc.ts";
 import { parseToken, type TokenKind } from "../../shared/tokens.ts";
 
+type IdentityTokenKind = Exclude<TokenKind, "scim_token">;
+
 /** Everything needed to verify a credential and build its principal, loaded in one go. */
 interface CredentialRecord {
-  kind: TokenKind;
+  kind: IdentityTokenKind;
   id: string;
   orgId: string;
   secretHash: string;
@@ -32,7 +34,7 @@ const cache = new Map<string, { version: number; record: CredentialRecord }>();
  * on org B's host is told apart from a bad key, so the refusal and its event can say so.
  * The row is only ever used for the org it belongs to.
  */
-async function loadCredential(db: Db, kind: TokenKind, id: string): Promise<CredentialRecord | null> {
+async function loadCredential(db: Db, kind: IdentityTokenKind, id: string): Promise<CredentialRecord | null> {
   const row =
     kind === "api_key"
       ? await db.query.apiKeys.findFirst({ where: eq(schema.apiKeys.id, id) })
@@ -76,6 +78,8 @@ export async function verifyCredential(
 
   const parsed = parseToken(token);
   if (!parsed) return refuse("invalid_credential", "The credential is not an Airlock API key or admin token");
+  // A SCIM token only provisions, at /scim/v2 (workers/auth/scim); it is nobody's identity.
+  if (parsed.kind === "scim_token") return refuse("invalid_credential", "A SCIM token is only valid at /scim/v2");
 
   const cacheKey = `${parsed.kind}:${parsed.id}`;
   let record = cache.get(cacheKey);

@@ -3,6 +3,7 @@ import { database } from "../../shared/db/index.ts";
 import type { Org } from "../../shared/principal.ts";
 import type { ApiContext, AuthenticateInput, AuthResult, AuthRpc, Health, OrgRequestContext } from "../../shared/rpc.ts";
 import { api } from "./api/index.ts";
+import { verifyAccessToken } from "./oauth/access-token.ts";
 import { serveIdentity } from "./oauth/index.ts";
 import { serveScim } from "./scim/index.ts";
 import { verifyCredential, verifyOperator } from "./credentials.ts";
@@ -34,7 +35,10 @@ export class AuthService extends WorkerEntrypoint<Env> implements AuthRpc {
       return { ok: false, org, code: "unauthenticated", detail: "Send an Airlock API key or admin token as `Authorization: Bearer …`" };
     }
     const version = await orgState(this.env, org.id).configVersion();
-    return verifyCredential(db, org, version, input.credential, input.userAgent);
+    // Airlock's own credentials carry their prefix; any other bearer is an OAuth access
+    // token, valid only at the protected resource it was issued for.
+    if (input.credential.startsWith("alk_") || !input.resource) return verifyCredential(db, org, version, input.credential, input.userAgent);
+    return verifyAccessToken(db, this.env, org, version, input.credential, input.resource, input.userAgent);
   }
 
   api(request: Request, context: ApiContext): Promise<Response> {

@@ -1,4 +1,7 @@
+import type { Context } from "hono";
 import type { AirlockEvent } from "../../shared/events.ts";
+import { REASON_HEADER } from "../../shared/rpc.ts";
+import type { RouterEnv } from "./context.ts";
 import type { Env } from "./env.ts";
 
 /**
@@ -17,4 +20,17 @@ export function emitEvent(env: Env, event: AirlockEvent): Promise<void> {
     }));
     },
   );
+}
+
+/**
+ * Takes a Worker's refusal code off its response (REASON_HEADER) for this request's event:
+ * a refusal the protocol answers with a redirect (OAuth, SSO) is still recorded as one.
+ */
+export function adoptReason(c: Context<RouterEnv>, response: Response): Response {
+  const reason = response.headers.get(REASON_HEADER);
+  if (!reason) return response;
+  c.set("reason", reason);
+  const out = new Response(response.body, response);
+  out.headers.delete(REASON_HEADER);
+  return out;
 }

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { problem } from "../../shared/problem.ts";
 import type { RouterEnv } from "./context.ts";
+import { adoptReason } from "./events.ts";
 import { anyBody, jsonBody } from "./middleware/json-body.ts";
 
 /**
@@ -25,5 +26,7 @@ const resolveOrg = (operation: string) =>
 identity.all("/scim/v2/*", resolveOrg("scim"), jsonBody, (c) => c.env.AUTH.scim(c.req.raw, { requestId: c.get("requestId"), org: c.get("org")! }));
 
 for (const [prefix, operation] of [["/.well-known/*", "oauth.metadata"], ["/oauth/*", "oauth"], ["/sso/*", "sso"]] as const) {
-  identity.all(prefix, resolveOrg(operation), anyBody, (c) => c.env.AUTH.identity(c.req.raw, { requestId: c.get("requestId"), org: c.get("org")! }));
+  identity.all(prefix, resolveOrg(operation), anyBody, async (c) =>
+    adoptReason(c, await c.env.AUTH.identity(c.req.raw, { requestId: c.get("requestId"), org: c.get("org")! })),
+  );
 }

@@ -7,6 +7,7 @@ import { hostTarget } from "./host.ts";
 import { identity } from "./identity.ts";
 import { recordRequest } from "./middleware/record.ts";
 import { operatorHost } from "./operator.ts";
+import { protectedResources } from "./protected.ts";
 
 /**
  * airlock-router: the only public Worker. Routes on the host first (an org's subdomain
@@ -24,11 +25,20 @@ app.use(async (c, next) => {
   const target = hostTarget(new URL(c.req.url).host, c.env.BASE_DOMAIN);
   if (!target) return problem("not_found", { detail: `Airlock serves <org>.${c.env.BASE_DOMAIN}`, requestId: c.get("requestId") });
   c.set("target", target);
+  // Airlock is only reached over TLS (Cloudflare terminates it; `npm start` serves https), but a
+  // local dev proxy may hand the Worker the URL as http. The public URL is https: OAuth issuers,
+  // resource identifiers and metadata URLs are built from it and must be https.
+  const url = new URL(c.req.url);
+  if (url.protocol === "http:") {
+    url.protocol = "https:";
+    c.req.raw = new Request(url, c.req.raw);
+  }
   return next();
 });
 
 app.route("/org/api/v1", adminApi);
 app.route("/org", identity);
+app.route("/org", protectedResources);
 app.route("/operator", operatorHost);
 
 app.notFound((c) => problem("not_found", { detail: `No route ${c.req.method} ${new URL(c.req.url).pathname}`, requestId: c.get("requestId") }));

@@ -3,7 +3,9 @@ import { ProblemError } from "../../../shared/problem.ts";
 import type { Env } from "../env.ts";
 import { newApp } from "./app.ts";
 import { registerAdminTokens, registerApiKeys } from "./credentials.ts";
+import { registerIdentity } from "./identity.ts";
 import { registerOrgs } from "./orgs.ts";
+import { registerScimToken } from "./scim-token.ts";
 import { registerTeams } from "./teams.ts";
 import { registerUsers } from "./users.ts";
 
@@ -14,6 +16,8 @@ registerUsers(admin);
 registerTeams(admin);
 registerApiKeys(admin);
 registerAdminTokens(admin);
+registerIdentity(admin);
+registerScimToken(admin);
 
 /** The platform operator's resources, at `/v1` on `api.<domain>`. */
 const operator = newApp().basePath("/v1");

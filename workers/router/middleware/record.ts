@@ -5,12 +5,18 @@ import { apiActivityEvent } from "../../../shared/events.ts";
 import type { RouterEnv } from "../context.ts";
 import { emitEvent } from "../events.ts";
 
-/** Stable problem code of an error response, for the event; bodies of successes are not read. */
+/**
+ * Stable reason of an error response, for the event: a problem+json `code`, or for SCIM
+ * errors (RFC 7644 §3.12) the `scimType`, else `scim_<status>`. Bodies of successes are not read.
+ */
 async function reasonOf(response: Response): Promise<string | undefined> {
-  if (response.status < 400 || !response.headers.get("content-type")?.includes("problem+json")) return undefined;
+  const type = response.headers.get("content-type") ?? "";
+  const problem = type.includes("problem+json");
+  if (response.status < 400 || (!problem && !type.includes("scim+json"))) return undefined;
   try {
-    const body: { code?: unknown } = await response.clone().json();
-    return typeof body.code === "string" ? body.code : undefined;
+    const body: { code?: unknown; scimType?: unknown } = await response.clone().json();
+    if (problem) return typeof body.code === "string" ? body.code : undefined;
+    return typeof body.scimType === "string" ? body.scimType : `scim_${response.status}`;
   } catch {
     return undefined;
   }

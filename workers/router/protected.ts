@@ -1,0 +1,122 @@
+import { Hono, type Context } from "hono";
+import { problem } from "../../shared/problem.ts";
+import { resourceOfRequest, type ProtectedResource } from "../../shared/protected-resource.ts";
+import type { AuthResult } from "../../shared/rpc.ts";
+import { bearerToken } from "./authenticate.ts";
+import type { RouterEnv } from "./context.ts";
+import { adoptReason } from "./events.ts";
+import { anyBody } from "./middleware/json-body.ts";
+
+/**
+ * The org's protected resources: `/mcp/<server>` (the MCP gateway) and `/llm/<provider>`
+ * (the model gateway). Each is an OAuth resource server (RFC 9728): without a valid token
+ * the answer is 401 with `WWW-Authenticate: Bearer resource_metadata=…` pointing at the
+ * resource's metadata, so an MCP client finds the org's authorization server; a token is
+ * accepted only when issued for this very resource (RFC 8707 audience). Errors are in the
+ * caller's protocol: JSON-RPC for MCP, OpenAI error objects for the model gateway.
+ */
+export const protectedResources = new Hono<RouterEnv>();
+
+const SCOPE = { mcp: "mcp", llm: "llm" } as const;
+
+/** RFC 6750 §3: quoted-string values may not hold `"` or `\`, and the grammar is ASCII. */
+const quoted = (value: string) => `"${value.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, " ")}"`;
+
+function challenge(resource: ProtectedResource, error?: { code: string; description: string }): string {
+  const params = [
+    `realm="airlock"`,
+    ...(error ? [`error=${quoted(error.code)}`, `error_description=${quoted(error.description)}`] : []),
+    `resource_metadata=${quoted(resource.metadataUrl)}`,
+    `scope=${quoted(SCOPE[resource.kind])}`,
+  ];
+  return `Bearer ${params.join(", ")}`;
+}
+
+/** The JSON-RPC id of an MCP request, so an error answers it; null when there is none to answer. */
+async function jsonRpcId(request: Request): Promise<string | number | null> {
+  if (request.method !== "POST") return null;
+  try {
+    const body: unknown = await request.clone().json();
+    const id = (body as { id?: unknown } | null)?.id;
+    return typeof id === "string" || typeof id === "number" ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+async function answer(
+  c: Context<RouterEnv>,
+  kind: ProtectedResource["kind"],
+  status: number,
+  message: string,
+  extra: { headers?: Record<string, string>; openAiCode?: string; jsonRpcCode?: number } = {},
+): Promise<Response> {
+  const headers = { "content-type": "application/json", ...extra.headers };
+  if (kind === "mcp") {
+    const error = { code: extra.jsonRpcCode ?? -32000, message };
+    return new Response(JSON.stringify({ jsonrpc: "2.0", id: await jsonRpcId(c.req.raw), error }), { status, headers });
+  }
+  const type = status === 401 ? "authentication_error" : status === 403 ? "permission_error" : "invalid_request_error";
+  return new Response(JSON.stringify({ error: { message, type, param: null, code: extra.openAiCode ?? null } }), { status, headers });
+}
+
+/** Authentication refusals: `invalid_token` (RFC 6750 §3.1) with what was wrong; none named when no token came. */
+function refusal(c: Context<RouterEnv>, resource: ProtectedResource, result: Extract<AuthResult, { ok: false }>) {
+  c.set("reason", result.code);
+  if (result.code === "unknown_org") return answer(c, resource.kind, 404, "No org answers at this host", { openAiCode: "unknown_org", jsonRpcCode: -32001 });
+  if (result.code === "unauthenticated") {
+    return answer(c, resource.kind, 401, `Authentication required: sign in with OAuth (see ${resource.metadataUrl}) or send an Airlock API key`, {
+      headers: { "www-authenticate": challenge(resource) },
+      openAiCode: "missing_credential",
+    });
+  }
+  return answer(c, resource.kind, 401, result.detail, {
+    headers: { "www-authenticate": challenge(resource, { code: "invalid_token", description: result.detail }) },
+    openAiCode: "invalid_token",
+  });
+}
+
+async function serveProtected(c: Context<RouterEnv>, kind: ProtectedResource["kind"]): Promise<Response> {
+  c.set("operation", kind);
+  const requestId = c.get("requestId");
+  const target = c.get("target");
+  const resource = resourceOfRequest(new URL(c.req.url));
+  if (target?.kind !== "org") return problem("not_found", { detail: "MCP servers and model providers are served on an org's host", requestId });
+  if (!resource) {
+    c.set("reason", "not_found");
+    return answer(c, kind, 404, `Address a ${kind === "mcp" ? "server as /mcp/<server>" : "provider as /llm/<provider>/…"}`, { openAiCode: "not_found", jsonRpcCode: -32001 });
+  }
+
+  const credential = bearerToken(c.req.header("authorization"));
+  if (credential === "") {
+    c.set("reason", "invalid_request");
+    return answer(c, resource.kind, 400, "The Authorization header must be `Bearer <token>`", {
+      headers: { "www-authenticate": challenge(resource, { code: "invalid_request", description: "The Authorization header must be Bearer <token>" }) },
+      openAiCode: "invalid_request",
+    });
+  }
+  const result = await c.env.AUTH.authenticate({ host: target, credential, userAgent: c.req.header("user-agent") ?? null, resource: resource.id });
+  c.set("org", result.org);
+  if (!result.ok) return refusal(c, resource, result);
+  const { principal, configVersion } = result;
+  c.set("principal", principal);
+  c.set("configVersion", configVersion);
+  if (principal.kind !== "oauth" && principal.kind !== "api_key") {
+    c.set("reason", "forbidden");
+    return answer(c, resource.kind, 403, "Admin tokens are for the admin API; agents use OAuth or an API key", {
+      headers: { "www-authenticate": challenge(resource, { code: "insufficient_scope", description: "Admin tokens are for the admin API" }) },
+      openAiCode: "forbidden",
+    });
+  }
+
+  if (resource.kind === "mcp") {
+    const context = { requestId, org: result.org!, principal, configVersion };
+    return adoptReason(c, await c.env.MCP_PROXY.serve(c.req.raw, context));
+  }
+  // The model gateway arrives with its own issue; until then no provider is configured.
+  c.set("reason", "provider_not_found");
+  return answer(c, resource.kind, 404, `No model provider named '${resource.name}' is configured in org ${result.org!.slug}`, { openAiCode: "provider_not_found" });
+}
+
+protectedResources.all("/mcp/*", anyBody, (c) => serveProtected(c, "mcp"));
+protectedResources.all("/llm/*", anyBody, (c) => serveProtected(c, "llm"));
