@@ -5,6 +5,7 @@ import { schema, type Db } from "../../shared/db/index.ts";
 import type { Org, Principal, Role } from "../../shared/principal.ts";
 import type { AuthResult } from "../../shared/rpc.ts";
 import { parseToken, type TokenKind } from "../../shared/tokens.ts";
+import { loadUserRecord } from "./user-record.ts";
 
 type IdentityTokenKind = Exclude<TokenKind, "scim_token">;
 
@@ -42,17 +43,7 @@ async function loadCredential(db: Db, kind: IdentityTokenKind, id: string): Prom
   if (!row) return null;
 
   const userId = "userId" in row ? row.userId : null;
-  const [user, teams] = userId
-    ? await Promise.all([
-        db.query.users.findFirst({ where: eq(schema.users.id, userId) }),
-        db
-          .select({ id: schema.teams.id, name: schema.teams.name })
-          .from(schema.teamMemberships)
-          .innerJoin(schema.teams, eq(schema.teams.id, schema.teamMemberships.teamId))
-          .where(eq(schema.teamMemberships.userId, userId))
-          .orderBy(schema.teams.name),
-      ])
-    : [undefined, []];
+  const user = userId ? await loadUserRecord(db, userId) : null;
 
   return {
     kind,
@@ -63,7 +54,7 @@ async function loadCredential(db: Db, kind: IdentityTokenKind, id: string): Prom
     revokedAt: row.revokedAt,
     role: "role" in row ? row.role : null,
     user: user ? { id: user.id, email: user.email, status: user.status } : null,
-    teams,
+    teams: user?.teams ?? [],
   };
 }
 

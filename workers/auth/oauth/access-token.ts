@@ -1,10 +1,10 @@
-import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { detectClient } from "../../../shared/clients.ts";
-import { schema, type Db } from "../../../shared/db/index.ts";
+import type { Db } from "../../../shared/db/index.ts";
 import type { Org, Principal } from "../../../shared/principal.ts";
 import { resourceOfIdentifier } from "../../../shared/protected-resource.ts";
 import type { AuthResult } from "../../../shared/rpc.ts";
+import { loadUserRecord, type UserRecord } from "../user-record.ts";
 import { authorizationServer } from "./server.ts";
 import { DEFAULT_OAUTH_SETTINGS } from "./settings.ts";
 import { orgOAuthEnv, type OrgOAuthEnv } from "./store.ts";
@@ -12,33 +12,12 @@ import { orgOAuthEnv, type OrgOAuthEnv } from "./store.ts";
 /** What the consent step encrypted into every token of the grant (authorize.ts). */
 const TokenProps = z.object({ org_id: z.string(), user_id: z.string(), client_name: z.string() });
 
-interface UserRecord {
-  id: string;
-  orgId: string;
-  email: string;
-  status: "active" | "deactivated";
-  teams: { id: string; name: string }[];
-}
-
 /**
  * User id → user and teams, per isolate, valid while the org's config version is unchanged:
  * a user deactivated (admin API or SCIM) or moved between teams is seen on the next request.
  */
 const MAX_CACHED = 10_000;
 const users = new Map<string, { version: number; record: UserRecord }>();
-
-async function loadUser(db: Db, userId: string): Promise<UserRecord | null> {
-  const [user, teams] = await Promise.all([
-    db.query.users.findFirst({ where: eq(schema.users.id, userId) }),
-    db
-      .select({ id: schema.teams.id, name: schema.teams.name })
-      .from(schema.teamMemberships)
-      .innerJoin(schema.teams, eq(schema.teams.id, schema.teamMemberships.teamId))
-      .where(eq(schema.teamMemberships.userId, userId))
-      .orderBy(schema.teams.name),
-  ]);
-  return user ? { id: user.id, orgId: user.orgId, email: user.email, status: user.status, teams } : null;
-}
 
 /**
  * An OAuth access token presented at one of the org's resources. Tokens are
@@ -71,7 +50,7 @@ export async function verifyAccessToken(
 
   let cached = users.get(userId);
   if (cached?.version !== configVersion || cached.record.orgId !== org.id) {
-    const loaded = await loadUser(db, userId);
+    const loaded = await loadUserRecord(db, userId);
     if (!loaded) return refuse("invalid_credential", "The access token is not valid");
     if (loaded.orgId !== org.id) return refuse("credential_wrong_org", "The access token was issued by another org; use it on its own org's host");
     if (users.size >= MAX_CACHED) users.clear();

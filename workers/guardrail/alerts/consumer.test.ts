@@ -4,7 +4,6 @@ import { ulid } from "ulid";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { DestinationKind } from "../../../shared/api/alert-destinations.ts";
 import { database, schema } from "../../../shared/db/index.ts";
-import type { AlertMessage } from "../../../shared/guardrail.ts";
 import type { Env } from "../env.ts";
 import { deliverAlerts } from "./consumer.ts";
 import type { AlertQueueMessage } from "./notification.ts";

@@ -33,7 +33,7 @@ export const DIALECTS: Record<StreamFormat, StreamDialect> = {
     error: (message, code) => serializeEvent(undefined, JSON.stringify({ error: { message, type: "airlock_guardrail", param: null, code } })),
   },
   openai_responses: {
-    text: (e, json) => (json?.type === "response.output_text.delta" && typeof json.delta === "string" ? json.delta : undefined),
+    text: (_e, json) => (json?.type === "response.output_text.delta" && typeof json.delta === "string" ? json.delta : undefined),
     replaceText: (e, json, text) => {
       json.delta = text;
       return serializeEvent(e.event, JSON.stringify(json));
