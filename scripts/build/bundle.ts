@@ -13,14 +13,9 @@ import { unstable_readConfig } from "wrangler";
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const DIST = join(ROOT, "dist");
 
-/** The five Workers, router first (the public entry); configs relative to the repo root. */
-export const WORKER_CONFIGS = [
-  "wrangler.toml",
-  "workers/auth/wrangler.toml",
-  "workers/guardrail/wrangler.toml",
-  "workers/mcp-proxy/wrangler.toml",
-  "workers/metrics/wrangler.toml",
-] as const;
+import { WORKER_CONFIGS } from "../workers.ts";
+
+export { WORKER_CONFIGS };
 
 /** Cloudflare's limit for a Worker after compression on the Free plan (Paid: 10 MiB). */
 export const GZIP_BUDGET_BYTES = 3 * 1024 * 1024;

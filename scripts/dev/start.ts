@@ -12,18 +12,13 @@ import { DEV_DOMAIN, ensureDevCa, howToTrust } from "./dev-ca.ts";
 import { DEV_VARS_SOURCE, ensureDevVars } from "./dev-vars.ts";
 import { devRequest } from "./https-client.ts";
 import { seedAcme } from "./seed.ts";
+import { WORKER_CONFIGS } from "../workers.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 // Overridable so a test can run a second copy beside the developer's, on its own data.
 const port = Number(process.env.AIRLOCK_PORT ?? 8787);
 const stateDir = resolve(root, process.env.AIRLOCK_STATE_DIR ?? ".wrangler/state");
-const CONFIGS = [
-  "wrangler.toml", // the router, first: the primary Worker receives every request
-  "workers/auth/wrangler.toml",
-  "workers/guardrail/wrangler.toml",
-  "workers/mcp-proxy/wrangler.toml",
-  "workers/metrics/wrangler.toml",
-];
+
 const apiOrigin = `https://api.${DEV_DOMAIN}:${port}`;
 
 // Run wrangler's entry point on this Node: the one on PATH may be too old for wrangler.
@@ -64,7 +59,7 @@ if (migrateCode !== 0) process.exit(exitCode(migrateCode, migrateSignal));
 
 const dev = wrangler([
   "dev",
-  ...CONFIGS.flatMap((config) => ["-c", config]),
+  ...WORKER_CONFIGS.flatMap((config) => ["-c", config]),
   "--local-protocol", "https",
   "--https-key-path", ca.serverKeyPath,
   "--https-cert-path", ca.serverCertPath,

@@ -1,13 +1,6 @@
 import { createTestHarness } from "wrangler";
+import { WORKER_CONFIGS } from "../../scripts/workers.ts";
 
-/** The five Workers as `npm start` runs them; the router (first) is the public entry. */
-export const WORKER_CONFIGS = [
-  "wrangler.toml",
-  "workers/auth/wrangler.toml",
-  "workers/guardrail/wrangler.toml",
-  "workers/mcp-proxy/wrangler.toml",
-  "workers/metrics/wrangler.toml",
-];
 
 export const OPERATOR_TOKEN = "alk_op_test_operator_token_for_e2e_only";
 /** 32 bytes, base64: the test mesh's master key for secrets at rest. */
