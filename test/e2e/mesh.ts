@@ -1,7 +1,6 @@
 import { createTestHarness } from "wrangler";
 import { WORKER_CONFIGS } from "../../scripts/workers.ts";
 
-
 export const OPERATOR_TOKEN = "alk_op_test_operator_token_for_e2e_only";
 /** 32 bytes, base64: the test mesh's master key for secrets at rest. */
 export const MASTER_KEY = Buffer.alloc(32, 7).toString("base64");
