@@ -4,13 +4,13 @@
 //   AIRLOCK_DOMAIN         required: orgs answer at <org>.<domain>, the operator at api.<domain>;
 //                          the domain must be (under) a zone on the account
 //   CLOUDFLARE_API_TOKEN   required (not for --dry-run): Workers Scripts, Workers Routes (zone),
-//                          D1 and Queues edit permissions
+//                          Workers KV Storage, D1 and Queues edit permissions
 //   CLOUDFLARE_ACCOUNT_ID  optional; needed when the token can see more than one account
 //   OPERATOR_TOKEN         optional: uploaded as airlock-auth's secret with its deploy; without
 //                          it airlock-auth keeps the secret it has (a first deploy needs one)
 //
-// Order: queues (a producer or consumer cannot be deployed before its queue exists) → the D1
-// database → its migrations (new code never meets an old schema; migrations are additive) →
+// Order: queues (a producer or consumer cannot be deployed before its queue exists) → the KV
+// namespaces (airlock-auth's OAUTH_KV, titled <worker>-<binding>) → the D1 database → its migrations (new code never meets an old schema; migrations are additive) →
 // the four internal Workers → the router, last, with the wildcard route *.<domain>/*, so the
 // public entry only goes live once everything it binds to is there.
 import { spawn } from "node:child_process";
@@ -48,15 +48,18 @@ const DOMAIN = rawDomain;
 const hasToken = Boolean(process.env["CLOUDFLARE_API_TOKEN"]?.trim());
 if (!hasToken && !DRY_RUN) {
   fail(
-    "CLOUDFLARE_API_TOKEN is not set. Create an API token with Workers Scripts, Workers Routes, D1 and Queues\n" +
-      "edit permissions (dash.cloudflare.com/profile/api-tokens), then:\n" +
+    "CLOUDFLARE_API_TOKEN is not set. Create an API token with Workers Scripts, Workers Routes, Workers KV Storage,\n" +
+      "D1 and Queues edit permissions (dash.cloudflare.com/profile/api-tokens), then:\n" +
       "  CLOUDFLARE_API_TOKEN=… CLOUDFLARE_ACCOUNT_ID=… AIRLOCK_DOMAIN=… npm run deploy",
   );
 }
 const operatorToken = process.env["OPERATOR_TOKEN"]?.trim() || undefined;
 
 // ---- what the configs say ----------------------------------------------------------------
-const workers = WORKER_CONFIGS.map((configPath) => ({ configPath, config: readWranglerConfig(configPath) }));
+/** bundle.ts's config type, plus the KV namespaces (wrangler's own Config has them). */
+type DeployableConfig = WranglerConfig & { kv_namespaces: { binding: string; id?: string }[] };
+const readConfig = (configPath: string) => readWranglerConfig(configPath) as DeployableConfig;
+const workers = WORKER_CONFIGS.map((configPath) => ({ configPath, config: readConfig(configPath) }));
 const [router, ...internal] = workers;
 if (!router || router.configPath !== "wrangler.toml") fail("the router's wrangler.toml must come first in WORKER_CONFIGS");
 const queues = [
@@ -67,6 +70,9 @@ const queues = [
     ]),
   ),
 ];
+/** One namespace per Worker and binding, titled `<worker>-<binding>` (wrangler 3's own naming). */
+const kvTitle = (worker: string, binding: string) => `${worker}-${binding}`;
+const kvNamespaces = workers.flatMap(({ config }) => config.kv_namespaces.map((kv) => ({ worker: config.name!, binding: kv.binding, title: kvTitle(config.name!, kv.binding), localId: kv.id })));
 const d1Names = [...new Set(workers.flatMap(({ config }) => config.d1_databases.map((db) => db.database_name).filter((n): n is string => !!n)))];
 const migrationsOwner = workers.find(({ config }) => config.d1_databases.some((db) => db.migrations_dir));
 const route = `*.${DOMAIN}/*`;
@@ -93,27 +99,31 @@ async function must(argv: string[], what: string) {
   if (code !== 0) fail(`${what} failed (wrangler exit ${code}); nothing after it was run. Fix and re-run: every step is safe to repeat.`);
 }
 
-// ---- deploy configs: the wrangler.toml files with the account's D1 id -----------------------
+// ---- deploy configs: the wrangler.toml files with the account's D1 and KV ids ----------------
 // The configs carry a local-only database_id (shared by auth and metrics so `wrangler dev`
-// gives them one local database). A deploy needs the account's id: it is written into a
-// copy under dist/deploy/, with `main` and `migrations_dir` made absolute (wrangler resolves
+// gives them one local database) and placeholder KV namespace ids. A deploy needs the
+// account's ids: they are written into a copy under dist/deploy/, with `main` and `migrations_dir` made absolute (wrangler resolves
 // them against the config's folder). The copies are what wrangler deploys and migrates with.
 const DEPLOY_DIR = join(DIST, "deploy");
 const RELOCATED = new Set(["main", "migrations_dir"]);
 const PATH_LIKE = /(^main$|dir$|_dir$|path|tsconfig|directory|^cwd$|file$)/;
 
-function deployConfig(configPath: string, worker: string, d1Ids: Map<string, string>): string {
+function deployConfig(configPath: string, worker: string, d1Ids: Map<string, string>, kvIds: Map<string, string>): string {
   const source = resolve(ROOT, configPath);
   const lines = readFileSync(source, "utf8").split("\n");
   let table = "";
   let block: { name?: string; idLine?: number; headerLine: number } | undefined;
   const blocks: NonNullable<typeof block>[] = [];
+  let kvBlock: { binding?: string; idLine?: number; headerLine: number } | undefined;
+  const kvBlocks: NonNullable<typeof kvBlock>[] = [];
   lines.forEach((line, i) => {
     const header = /^\s*(\[\[?)\s*([\w.-]+)\s*\]\]?/.exec(line);
     if (header) {
       table = header[2]!;
       block = table === "d1_databases" ? { headerLine: i } : undefined;
       if (block) blocks.push(block);
+      kvBlock = table === "kv_namespaces" ? { headerLine: i } : undefined;
+      if (kvBlock) kvBlocks.push(kvBlock);
       return;
     }
     const kv = /^(\s*)([\w-]+)\s*=\s*"([^"]*)"(.*)$/.exec(line);
@@ -126,7 +136,18 @@ function deployConfig(configPath: string, worker: string, d1Ids: Map<string, str
     }
     if (block && key === "database_name") block.name = value;
     if (block && key === "database_id") block.idLine = i;
+    if (kvBlock && key === "binding") kvBlock.binding = value;
+    if (kvBlock && key === "id") kvBlock.idLine = i;
+    if (kvBlock && key === "preview_id") fail(`${configPath}: [[kv_namespaces]] preview_id is not supported by deploy.ts; extend deployConfig()`);
   });
+  // KV ids replace their line in place (before the D1 loop, which may insert a line).
+  for (const b of kvBlocks) {
+    const id = b.binding ? kvIds.get(kvTitle(worker, b.binding)) : undefined;
+    if (!id) fail(`${configPath}: no KV namespace id resolved for binding ${b.binding ?? "(unnamed)"}`);
+    const line = `id = ${JSON.stringify(id)}`;
+    if (b.idLine !== undefined) lines[b.idLine] = line;
+    else fail(`${configPath}: [[kv_namespaces]] ${b.binding} has no \`id\` line to replace`);
+  }
   for (const b of blocks) {
     const id = b.name ? d1Ids.get(b.name) : undefined;
     if (!id) fail(`${configPath}: no D1 id resolved for database ${b.name ?? "(unnamed)"}`);
@@ -138,16 +159,18 @@ function deployConfig(configPath: string, worker: string, d1Ids: Map<string, str
   const target = join(DEPLOY_DIR, `${worker}.wrangler.toml`);
   writeFileSync(target, `# Generated by scripts/deploy.ts from ${configPath}; do not edit.\n${lines.join("\n")}`);
 
-  // The copy must read as the original does, bar the D1 ids.
-  const original = readWranglerConfig(source);
-  const copy = readWranglerConfig(target);
+  // The copy must read as the original does, bar the D1 and KV ids.
+  const original = readConfig(source);
+  const copy = readConfig(target);
   const mainOf = (c: WranglerConfig) => (c.main ? resolve(dirname(c.configPath ?? ""), c.main) : undefined);
   const migrationsOf = (c: WranglerConfig) => c.d1_databases.map((d) => (d.migrations_dir ? resolve(dirname(c.configPath ?? ""), d.migrations_dir) : null));
   if (
     copy.name !== original.name ||
     mainOf(copy) !== mainOf(original) ||
     JSON.stringify(migrationsOf(copy)) !== JSON.stringify(migrationsOf(original)) ||
-    copy.d1_databases.some((d) => d.database_id !== d1Ids.get(d.database_name ?? ""))
+    copy.d1_databases.some((d) => d.database_id !== d1Ids.get(d.database_name ?? "")) ||
+    JSON.stringify(copy.kv_namespaces.map((k) => k.binding)) !== JSON.stringify(original.kv_namespaces.map((k) => k.binding)) ||
+    copy.kv_namespaces.some((k) => k.id !== kvIds.get(kvTitle(worker, k.binding)))
   ) {
     fail(`${relative(ROOT, target)} does not read like ${configPath}; not deploying from it`);
   }
@@ -179,7 +202,40 @@ for (const queue of queues) {
   console.log(`   ${queue} already exists`);
 }
 
-console.log(`\n2. D1: ${d1Names.join(", ")} (created if missing; the configs' database_id is local-only)`);
+console.log(`\n2. KV namespaces: ${kvNamespaces.map((k) => `${k.title} (${k.worker}'s ${k.binding})`).join(", ") || "none"} (created if missing; the configs' ids are placeholders)`);
+const kvIds = new Map<string, string>();
+const listKv = async () => {
+  const listed = await runWrangler(["kv", "namespace", "list"]);
+  if (listed.code !== 0) fail(`wrangler kv namespace list failed:\n${listed.stderr || listed.stdout}`);
+  const start = listed.stdout.indexOf("[");
+  if (start < 0) fail(`wrangler kv namespace list printed no JSON list:\n${listed.stdout}`);
+  return JSON.parse(listed.stdout.slice(start)) as { id: string; title: string }[];
+};
+if (DRY_RUN) {
+  if (kvNamespaces.length) console.log(`${show(["kv", "namespace", "list"])}    # → the id of each namespace by title`);
+  for (const kv of kvNamespaces) {
+    console.log(`${show(["kv", "namespace", "create", kv.title, "--update-config=false"])}    # only if it is not listed (an existing one is fine)`);
+    // Offline: keep the configured placeholder so the copies can still be checked below.
+    if (kv.localId) kvIds.set(kv.title, kv.localId);
+  }
+} else if (kvNamespaces.length) {
+  let existing = await listKv();
+  for (const kv of kvNamespaces) {
+    if (!existing.some((n) => n.title === kv.title)) {
+      const created = await runWrangler(["kv", "namespace", "create", kv.title, "--update-config=false"]);
+      console.log(show(["kv", "namespace", "create", kv.title, "--update-config=false"]));
+      existing = await listKv();
+      // Tolerate a concurrent create ("already exists"): the namespace is there if the list has it.
+      if (created.code !== 0 && !existing.some((n) => n.title === kv.title)) fail(`creating KV namespace ${kv.title} failed:\n${created.stderr || created.stdout}`);
+    }
+    const found = existing.filter((n) => n.title === kv.title);
+    if (found.length !== 1) fail(`KV namespace ${kv.title}: ${found.length} namespaces have that title after creating it; expected one`);
+    kvIds.set(kv.title, found[0]!.id);
+    console.log(`   ${kv.title} = ${found[0]!.id}`);
+  }
+}
+
+console.log(`\n3. D1: ${d1Names.join(", ")} (created if missing; the configs' database_id is local-only)`);
 const d1Ids = new Map<string, string>();
 const listD1 = async () => {
   const listed = await runWrangler(["d1", "list", "--json"]);
@@ -207,14 +263,15 @@ if (DRY_RUN) {
 }
 const configFor = new Map<string, string>();
 for (const { configPath, config } of workers) {
-  configFor.set(config.name!, config.d1_databases.length > 0 ? deployConfig(configPath, config.name!, d1Ids) : configPath);
+  const needsIds = config.d1_databases.length > 0 || config.kv_namespaces.length > 0;
+  configFor.set(config.name!, needsIds ? deployConfig(configPath, config.name!, d1Ids, kvIds) : configPath);
 }
 const generated = [...configFor.entries()].filter(([, path]) => path.startsWith("dist/"));
-console.log(`   deploy configs with ${DRY_RUN ? "the account's id (resolved at deploy time)" : "that id"}: ${generated.map(([, p]) => p).join(", ")}`);
+console.log(`   deploy configs with ${DRY_RUN ? "the account's D1 and KV ids (resolved at deploy time)" : "those ids"}: ${generated.map(([, p]) => p).join(", ")}`);
 
 if (migrationsOwner) {
   const dbName = migrationsOwner.config.d1_databases.find((db) => db.migrations_dir)!.database_name!;
-  console.log(`\n3. Migrations of ${dbName} (remote)`);
+  console.log(`\n4. Migrations of ${dbName} (remote)`);
   const argv = ["d1", "migrations", "apply", dbName, "--remote", "-c", configFor.get(migrationsOwner.config.name!)!];
   if (DRY_RUN) console.log(show(argv));
   else await must(argv, "applying D1 migrations");
@@ -238,7 +295,7 @@ for (const { config } of internal) {
 deploys.push({ worker: router.config.name!, argv: ["deploy", "-c", configFor.get(router.config.name!)!, "--route", route, "--var", `BASE_DOMAIN:${DOMAIN}`] });
 
 try {
-  console.log(`\n4. Internal Workers (${internal.map((w) => w.config.name).join(", ")}), then 5. the router on ${route}`);
+  console.log(`\n5. Internal Workers (${internal.map((w) => w.config.name).join(", ")}), then 6. the router on ${route}`);
   if (!operatorToken) {
     console.log(`   (OPERATOR_TOKEN not set: airlock-auth keeps its current secret. First deploy? Run: npx wrangler secret put OPERATOR_TOKEN --name airlock-auth)`);
   }

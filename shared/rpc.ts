@@ -1,5 +1,6 @@
 import type { AirlockEvent } from "./events.ts";
 import type { AlertMessage, InspectInput, InspectResult, StreamFormat } from "./guardrail.ts";
+import type { PolicyAction, PolicyDecision, RequestFacts, ResourceDescriptor } from "./policy.ts";
 import type { ProblemCode } from "./problem.ts";
 import type { Org, Principal } from "./principal.ts";
 
@@ -26,6 +27,38 @@ export interface AuthenticateInput {
 export type AuthResult =
   | { ok: true; org: Org | null; principal: Principal; /** The org's config version (0 for the operator). */ configVersion: number }
   | { ok: false; org: Org | null; code: ProblemCode; detail: string };
+
+/** `AUTH.admit()`: authenticate like `authenticate()`, then decide one action under the org's active policy set. */
+export interface AdmitInput extends AuthenticateInput {
+  action: PolicyAction;
+  resource_entity: ResourceDescriptor;
+  facts?: RequestFacts;
+}
+
+/** A policy decision with the version of the policy set that made it. */
+export type AdmitDecision = PolicyDecision & { policy_version: number };
+
+/**
+ * Authenticated: the identity and the decision (a deny is still `ok: true`; the caller
+ * answers it in its own protocol and its event names `decision.determining`).
+ */
+export type AdmitResult = (AuthResult & { ok: false }) | (AuthResult & { ok: true; decision: AdmitDecision });
+
+/** `AUTH.authorizeMany()`: one principal (already authenticated), one action, many resources. */
+export interface AuthorizeManyInput {
+  org_id: string;
+  configVersion: number;
+  principal: Principal;
+  action: PolicyAction;
+  resources: ResourceDescriptor[];
+  facts?: RequestFacts;
+}
+
+export interface AuthorizeManyResult {
+  policy_version: number;
+  /** One per resource, in order. */
+  decisions: PolicyDecision[];
+}
 
 /** What a Worker serving part of the admin API learns from the router about a request. */
 export interface ApiContext {
@@ -56,6 +89,10 @@ export interface AuthRpc extends HealthRpc, ApiRpc {
   resolveOrg(slug: string): Promise<Org | null>;
   /** Verify a credential on a host: one call, cached per isolate by config version. */
   authenticate(input: AuthenticateInput): Promise<AuthResult>;
+  /** Authenticate and decide one action under the org's active policy set, in one call. */
+  admit(input: AdmitInput): Promise<AdmitResult>;
+  /** Decide one action over many resources for one principal (filters a whole `tools/list`). */
+  authorizeMany(input: AuthorizeManyInput): Promise<AuthorizeManyResult>;
   /** SCIM 2.0 provisioning at `/scim/v2/*` (authenticated by the org's SCIM token). */
   scim(request: Request, context: OrgRequestContext): Promise<Response>;
   /** OAuth 2.1 authorization server, its metadata, and the SSO callback (`/.well-known/*`, `/oauth/*`, `/sso/*`). */

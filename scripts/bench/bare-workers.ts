@@ -2,7 +2,9 @@
 // like it. Two references: whatever they cost is the platform (dispatch, routing, workerd), so
 // "Airlock minus bare Worker" is what Airlock's own code costs. And the guardrail's caller
 // (`inspectCaller`): one RPC to airlock-guardrail, with or without inspection, so "inspect
-// minus noop" is what inspection adds to a request.
+// minus noop" is what inspection adds to a request. And airlock-auth's caller (`authCaller`):
+// AUTH.authenticate() against AUTH.resolveOrg() over the same hop, so their difference is
+// what authenticating a credential costs.
 import type { V4WorkerOptions } from "./mesh.ts";
 
 /** Same answer shape as the fixture: small static JSON. */
@@ -79,5 +81,54 @@ export function inspectCaller(options: { compatibilityDate: string; route: strin
     routes: [options.route],
     bindings: { PROMPTS: options.prompts },
     serviceBindings: { GUARDRAIL: { name: options.guardrail, entrypoint: "GuardrailService" } },
+  } as V4WorkerOptions;
+}
+
+/**
+ * airlock-auth's caller, reduced to the call: a service binding to airlock-auth's
+ * `AuthService` entrypoint, as the router holds one. Every request is the same small GET with
+ * the credential in `Authorization: Bearer …` (sent to both paths, so they carry the same bytes).
+ *   GET /authenticate?org=…&resource=…&expect=<principal kind>[&full]
+ *       → AUTH.authenticate({ host: { kind: "org", slug }, credential, userAgent, resource }),
+ *         as the router calls it for `/mcp/<server>` (resource = that server's URL);
+ *         answers 500 with the whole result unless it is ok with a principal of kind `expect`.
+ *   GET /resolve?org=… → AUTH.resolveOrg(slug): the same RPC hop and the org lookup
+ *       authenticate starts with (cached per isolate), with no config version and no credential work.
+ */
+const AUTH_CALLER = `
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    const slug = url.searchParams.get("org");
+    const header = request.headers.get("authorization");
+    const credential = header && header.startsWith("Bearer ") ? header.slice(7) : null;
+    if (url.pathname === "/resolve") {
+      const org = await env.AUTH.resolveOrg(slug);
+      return Response.json({ ok: org !== null }, { status: org && credential ? 200 : 500 });
+    }
+    if (url.pathname === "/authenticate") {
+      const result = await env.AUTH.authenticate({
+        host: { kind: "org", slug },
+        credential,
+        userAgent: request.headers.get("user-agent"),
+        resource: url.searchParams.get("resource"),
+      });
+      const ok = result.ok && result.principal.kind === url.searchParams.get("expect");
+      const body = ok && !url.searchParams.has("full") ? { ok: true } : result;
+      return Response.json(body, { status: ok ? 200 : 500 });
+    }
+    return Response.json({ error: "not found" }, { status: 404 });
+  },
+};
+`;
+
+export function authCaller(options: { compatibilityDate: string; route: string; auth: string }): V4WorkerOptions {
+  return {
+    name: "bench-auth-caller",
+    compatibilityDate: options.compatibilityDate,
+    modules: true,
+    script: AUTH_CALLER,
+    routes: [options.route],
+    serviceBindings: { AUTH: { name: options.auth, entrypoint: "AuthService" } },
   } as V4WorkerOptions;
 }

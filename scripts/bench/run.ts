@@ -26,17 +26,32 @@
 //                    fixed costs, no scanning), of the prompt without its one email (no
 //                    finding to record) and with a card and an AWS key (the redact path).
 //                    Every answer's action is checked, or the run aborts.
+//
+// Authentication (issue 4, "the time an authenticated request spends in AUTH.authenticate()"):
+//   authenticate     in workerd, concurrency 1: a bench Worker with a service binding to
+//                    airlock-auth's AuthService calls authenticate() as the router does for
+//                    /mcp/<server> (host, bearer, user agent, resource), or resolveOrg(slug) (the
+//                    same RPC hop and the org lookup authenticate starts with, no credential
+//                    work); "authenticate" = authenticate − resolveOrg. Variants: an API key
+//                    cached (the same key every call), an API key uncached (a fresh key every
+//                    call, from a pool minted up front through POST /api/v1/api-keys and each
+//                    used once: the credential cache misses, the key, its user and teams are
+//                    read from D1), the owner admin token cached, and an OAuth access token
+//                    (minted headlessly through the test OpenID Provider: oauth-token.ts; the
+//                    library reads its KV record on every call, only the user is cached).
+//                    Every answer's principal kind is checked, or the run aborts.
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { DIST, ROOT, bundleAll, kib, type Bundle } from "../build/bundle.ts";
-import { bareWorkers, inspectCaller } from "./bare-workers.ts";
+import { authCaller, bareWorkers, inspectCaller } from "./bare-workers.ts";
 import { benchPrompts, mixedDocument, sha256 } from "./documents.ts";
 import { startFixture, type Fixture } from "./fixture.ts";
 import { BadStatus, run, stats, type Sample, type Send, type Stats } from "./measure.ts";
 import { airlockWorkers, applyMigrations, wranglersMiniflare, type Miniflare } from "./mesh.ts";
+import { mintAccessToken, type MintedAccessToken } from "./oauth-token.ts";
 import { profileScan, type ScanProfile } from "./scan.ts";
 
 const { values: args } = parseArgs({
@@ -47,6 +62,8 @@ const { values: args } = parseArgs({
     concurrency: { type: "string", default: "1,32" },
     "scan-runs": { type: "string", default: "25" },
     "scan-warmup": { type: "string", default: "5" },
+    "auth-requests": { type: "string", default: "1200" },
+    "auth-warmup": { type: "string", default: "200" },
     out: { type: "string", default: join(DIST, "bench.json") },
   },
 });
@@ -56,9 +73,11 @@ const ROUNDS = Number(args.rounds);
 const CONCURRENCY = args.concurrency.split(",").map(Number);
 const SCAN_RUNS = Number(args["scan-runs"]);
 const SCAN_WARMUP = Number(args["scan-warmup"]);
-if (!(REQUESTS >= 1 && WARMUP >= 0 && ROUNDS >= 1 && CONCURRENCY.every((c) => c >= 1) && SCAN_RUNS >= 1 && SCAN_WARMUP >= 0)) {
+const AUTH_REQUESTS = Number(args["auth-requests"]);
+const AUTH_WARMUP = Number(args["auth-warmup"]);
+if (!(REQUESTS >= 1 && WARMUP >= 0 && ROUNDS >= 1 && CONCURRENCY.every((c) => c >= 1) && SCAN_RUNS >= 1 && SCAN_WARMUP >= 0 && AUTH_REQUESTS >= 1 && AUTH_WARMUP >= 0)) {
   console.error(
-    "usage: npm run bench -- [--requests 3000] [--warmup 300] [--rounds 6] [--concurrency 1,32] [--scan-runs 25] [--scan-warmup 5] [--out dist/bench.json]",
+    "usage: npm run bench -- [--requests 3000] [--warmup 300] [--rounds 6] [--concurrency 1,32] [--scan-runs 25] [--scan-warmup 5] [--auth-requests 1200] [--auth-warmup 200] [--out dist/bench.json]",
   );
   process.exit(2);
 }
@@ -68,6 +87,9 @@ const ORG = "acme";
 const HELLO_HOST = "hello.bench.localhost";
 const PASS_HOST = "pass.bench.localhost";
 const INSPECT_HOST = "inspect.bench.localhost";
+const AUTH_HOST = "auth.bench.localhost";
+/** The protected resource the authenticate calls name, as the router does for an MCP request. */
+const MCP_RESOURCE = `https://${ORG}.${BASE_DOMAIN}/mcp/demo`;
 const TEAMS = 5;
 
 const SCENARIOS = [
@@ -93,6 +115,17 @@ const INSPECT_VARIANTS = [
   { id: "sensitive", label: "inspect, 4 KB + card + AWS key", expect: "redact", does: "RPC inspect of the prompt with a card and an AWS key (redact path)" },
 ] as const;
 type InspectVariantId = (typeof INSPECT_VARIANTS)[number]["id"];
+
+/** AUTH.authenticate(), through the bench caller: all at concurrency 1, interleaved. */
+const AUTH_VARIANTS = [
+  { id: "hello", label: "bare hello-world Worker", does: "no RPC (the dispatch floor)" },
+  { id: "resolve", label: "AUTH.resolveOrg(slug)", does: "RPC hop + the cached org lookup authenticate starts with; no config version, no credential work" },
+  { id: "apiKeyCached", label: "authenticate: API key, cached", does: "the same API key every call (steady state: credential cache hit, one SHA-256 and compare, OrgState DO for the config version)" },
+  { id: "apiKeyUncached", label: "authenticate: API key, uncached", does: "a fresh API key every call (pool minted up front, each used once): cache miss, key + user + teams read from D1" },
+  { id: "adminCached", label: "authenticate: admin token, cached", does: "the owner admin token every call (steady state)" },
+  { id: "oauth", label: "authenticate: OAuth access token", does: "the same access token every call: user cached; the library's KV lookup and props decryption every call" },
+] as const;
+type AuthVariantId = (typeof AUTH_VARIANTS)[number]["id"];
 interface InspectResultJson {
   action: string;
   findings: { detector: string; action: string }[];
@@ -102,10 +135,12 @@ interface InspectResultJson {
 
 let mf: Miniflare | undefined;
 let fixture: Fixture | undefined;
+let oauthIdp: MintedAccessToken | undefined;
 let closing: Promise<void> | undefined;
 const close = () =>
   (closing ??= (async () => {
     await mf?.dispose().catch((error: unknown) => console.error("closing Miniflare:", error));
+    await oauthIdp?.close().catch((error: unknown) => console.error("closing the test IdP:", error));
     await fixture?.close();
   })());
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -229,7 +264,9 @@ async function main(): Promise<number> {
   const router = bundles[0]!.worker;
   const airlock = airlockWorkers(bundles, {
     // The bench's own operator token, whatever .dev.vars says (wrangler reads it for secrets).
-    bindings: { "airlock-auth": { OPERATOR_TOKEN: operatorToken } },
+    // MASTER_KEY seals the org's IdP client secret; ALLOW_PRIVATE_IDP lets the test OpenID
+    // Provider on 127.0.0.1 be the org's IdP (for minting one OAuth access token).
+    bindings: { "airlock-auth": { OPERATOR_TOKEN: operatorToken, MASTER_KEY: randomBytes(32).toString("base64"), ALLOW_PRIVATE_IDP: "true" } },
     routes: { [router]: [`*.${BASE_DOMAIN}/*`] },
   });
   const compatibilityDate = (airlock[0] as { compatibilityDate?: string }).compatibilityDate ?? "2026-11-01";
@@ -243,10 +280,14 @@ async function main(): Promise<number> {
     prompts: { empty: "", quiet: guardrail.prompts.quiet, clean: guardrail.prompts.clean, sensitive: guardrail.prompts.sensitive },
   });
 
+  const authWorker = bundles.find((b) => b.configPath === "workers/auth/wrangler.toml")?.worker;
+  if (!authWorker) throw new Error("no bundle for workers/auth/wrangler.toml");
+  const authBench = authCaller({ compatibilityDate, route: `${AUTH_HOST}/*`, auth: authWorker });
+
   const logs = { lines: 0, errors: [] as string[] };
   mf = new miniflare.Miniflare(
     miniflare.convertV4MiniflareOptions({
-      workers: [...airlock, ...bare, caller], // the router first: unrouted requests fall to it
+      workers: [...airlock, ...bare, caller, authBench], // the router first: unrouted requests fall to it
       cf: false, // no request.cf download (offline)
       // workerd's console lines (one event JSON per Airlock request): counted, not printed.
       handleStructuredLogs: (log: { level: string; message: string }) => {
@@ -284,6 +325,39 @@ async function main(): Promise<number> {
   if (me["kind"] !== "admin_token" || (teams["data"] as unknown[]).length !== TEAMS) {
     throw new Error(`seeding: unexpected answers: /me ${JSON.stringify(me).slice(0, 200)}; /teams has ${(teams["data"] as unknown[]).length} teams`);
   }
+  // For AUTH.authenticate(): a user in a team (as an agent's key belongs to someone), one key
+  // used every call, a pool of keys each used once, and an OAuth access token. All admin
+  // writes happen here, before anything is measured, so the org's config version is steady.
+  const authSetupStarted = performance.now();
+  const benchTeamId = (teams["data"] as { id: string }[])[0]!.id;
+  const keyUser = await expect(await dispatch(`${ORG}.${BASE_DOMAIN}`, "/api/v1/users", json(secret, { email: "agent-owner@acme.test", name: "Agent Owner" })), 201, "create user");
+  const keyUserId = keyUser["id"] as string;
+  await expect(await dispatch(`${ORG}.${BASE_DOMAIN}`, `/api/v1/teams/${benchTeamId}/members/${keyUserId}`, { method: "PUT", headers: { authorization: `Bearer ${secret}` } }), 200, "add user to team");
+  const mintKey = async (name: string) =>
+    (await expect(await dispatch(`${ORG}.${BASE_DOMAIN}`, "/api/v1/api-keys", json(secret, { name, user_id: keyUserId })), 201, `mint API key ${name}`))["secret"] as string;
+  const cachedKey = await mintKey("bench-cached");
+  const uncachedCalls = AUTH_WARMUP + AUTH_REQUESTS;
+  const keyPool: string[] = new Array(uncachedCalls);
+  let poolMinted = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (poolMinted < uncachedCalls) {
+      const i = poolMinted++;
+      keyPool[i] = await mintKey(`bench-pool-${i}`);
+    }
+  }));
+  if (new Set(keyPool).size !== uncachedCalls) throw new Error("seeding: the API key pool has duplicates");
+  let oauth: MintedAccessToken | null = null;
+  let oauthSkipped: string | null = null;
+  try {
+    oauth = oauthIdp = await mintAccessToken({ origin: `https://${ORG}.${BASE_DOMAIN}`, resource: MCP_RESOURCE, adminToken: secret, dispatch: (url, init) => mfRef.dispatchFetch(url, init as never) as unknown as Promise<Response> });
+  } catch (error) {
+    oauthSkipped = error instanceof Error ? error.message : String(error);
+    console.log(`Note: no OAuth access token could be minted, so the OAuth variant is skipped: ${oauthSkipped}`);
+  }
+  console.log(
+    `Auth seeded in ${((performance.now() - authSetupStarted) / 1000).toFixed(1)} s: a user in one team, ${uncachedCalls + 1} API keys of theirs (1 reused + ${uncachedCalls} used once)` +
+      (oauth ? `, an OAuth access token (client ${oauth.clientId}, scope ${oauth.scope}, for ${oauth.resource}) through the test IdP at ${oauth.idpIssuer}` : ""),
+  );
   const setupMs = performance.now() - t0;
   console.log(`Mesh up, migrated (${migrations.join(", ")}), org ${ORG} seeded with ${TEAMS} teams in ${(setupMs / 1000).toFixed(1)} s.`);
   console.log(`miniflare ${miniflareVersion} (wrangler ${wranglerVersion}'s), workerd ${workerdVersion}, Node ${process.version}, ${cpus().length} CPUs`);
@@ -387,6 +461,84 @@ async function main(): Promise<number> {
       `(in Node, inspectContent alone on this prompt: p50 ${(guardrail.promptsInNode.clean.directions[0]!.medianMs * 1000).toFixed(1)} µs)\n`,
   );
 
+  // (d) AUTH.authenticate(), through the auth caller's service binding, concurrency 1.
+  const authVariants = AUTH_VARIANTS.filter((v) => v.id !== "oauth" || oauth);
+  const authPath = (expectKind: string, full = false) =>
+    `/authenticate?org=${ORG}&resource=${encodeURIComponent(MCP_RESOURCE)}&expect=${expectKind}${full ? "&full" : ""}`;
+  const bearer = (credential: string) => ({ headers: { authorization: `Bearer ${credential}`, "user-agent": "airlock-bench/1" } });
+  const principalOf = async (credential: string, kind: string) => {
+    const result = await expect(await dispatch(AUTH_HOST, authPath(kind, true), bearer(credential)), 200, `authenticate (${kind})`);
+    return result["principal"] as { kind: string; user_id: string | null; email: string | null; teams: { id: string }[]; roles: string[] };
+  };
+  {
+    const check = (what: string, ok: boolean, principal: unknown) => {
+      if (!ok) throw new Error(`authenticate ${what}: unexpected principal ${JSON.stringify(principal).slice(0, 400)}`);
+    };
+    const k = await principalOf(cachedKey, "api_key");
+    check("API key", k.user_id === keyUserId && k.teams.length === 1 && k.teams[0]!.id === benchTeamId, k);
+    const a = await principalOf(secret, "admin_token");
+    check("admin token", a.roles.includes("owner"), a);
+    if (oauth) {
+      const o = await principalOf(oauth.accessToken, "oauth");
+      check("OAuth access token", o.email === "bench@acme.test", o);
+    }
+  }
+  let nextPoolKey = 0;
+  const authSend: Record<AuthVariantId, Send> = {
+    hello: () => dispatch(HELLO_HOST, "/authenticate", bearer(cachedKey)),
+    resolve: () => dispatch(AUTH_HOST, `/resolve?org=${ORG}`, bearer(cachedKey)),
+    apiKeyCached: () => dispatch(AUTH_HOST, authPath("api_key"), bearer(cachedKey)),
+    apiKeyUncached: () => {
+      const key = keyPool[nextPoolKey++];
+      if (!key) throw new Error("the API key pool is used up");
+      return dispatch(AUTH_HOST, authPath("api_key"), bearer(key));
+    },
+    adminCached: () => dispatch(AUTH_HOST, authPath("admin_token"), bearer(secret)),
+    oauth: () => dispatch(AUTH_HOST, authPath("oauth"), bearer(oauth!.accessToken)),
+  };
+  let authRequests = 0;
+  for (const v of authVariants) await run(v.id, authSend[v.id], AUTH_WARMUP, 1);
+  authRequests += AUTH_WARMUP * (authVariants.length - 1);
+  const authSamples = Object.fromEntries(authVariants.map((v) => [v.id, { latencies: [], wallNs: 0n } as Sample])) as Record<AuthVariantId, Sample>;
+  for (let round = 0; round < ROUNDS; round++) {
+    const count = Math.floor(AUTH_REQUESTS / ROUNDS) + (round < AUTH_REQUESTS % ROUNDS ? 1 : 0);
+    const order = authVariants.map((_, i) => authVariants[(i + round) % authVariants.length]!);
+    for (const v of order) await run(v.id, authSend[v.id], count, 1, authSamples[v.id]);
+    authRequests += count * (authVariants.length - 1);
+  }
+  if (nextPoolKey !== uncachedCalls) throw new Error(`the uncached variant used ${nextPoolKey} pool keys, not ${uncachedCalls}`);
+  const authStats = Object.fromEntries(authVariants.map((v) => [v.id, stats(authSamples[v.id])])) as Partial<Record<AuthVariantId, Stats>>;
+  const authDiff = (a: AuthVariantId, b: AuthVariantId) => ({
+    p50Us: Math.round((authStats[a]!.p50Us - authStats[b]!.p50Us) * 10) / 10,
+    p99Us: Math.round((authStats[a]!.p99Us - authStats[b]!.p99Us) * 10) / 10,
+    meanUs: Math.round((authStats[a]!.meanUs - authStats[b]!.meanUs) * 10) / 10,
+  });
+  const authenticateTime = Object.fromEntries(
+    authVariants.filter((v) => v.id !== "hello" && v.id !== "resolve").map((v) => [v.id, { ...authDiff(v.id, "resolve"), what: `${v.label} − AUTH.resolveOrg: time in authenticate() beyond the RPC hop` }]),
+  ) as Partial<Record<AuthVariantId, { p50Us: number; p99Us: number; meanUs: number; what: string }>>;
+  const rpcHop = { ...authDiff("resolve", "hello"), what: "AUTH.resolveOrg via the caller − bare hello-world Worker: the caller Worker and one RPC hop" };
+  console.log(`(d) AUTH.authenticate() over RPC (bench Worker → AuthService), concurrency 1, org ${ORG}, resource ${MCP_RESOURCE}`);
+  console.log(`  ${AUTH_WARMUP} warm-up + ${AUTH_REQUESTS} measured calls per variant, ${ROUNDS} interleaved rounds; the uncached variant used ${nextPoolKey} distinct keys, each once`);
+  if (oauthSkipped) console.log(`  OAuth variant skipped: ${oauthSkipped}`);
+  console.log(
+    table(
+      [
+        ["variant", "p50 µs", "p90 µs", "p99 µs", "mean µs", "max µs", "req/s", "− resolveOrg p50", "− resolveOrg p99"],
+        ...authVariants.map((v) => {
+          const st = authStats[v.id]!;
+          const d = authenticateTime[v.id];
+          return [v.label, us(st.p50Us), us(st.p90Us), us(st.p99Us), us(st.meanUs), us(st.maxUs), String(st.reqPerSec), d ? signed(d.p50Us) : "", d ? signed(d.p99Us) : ""];
+        }),
+      ],
+      [false, true, true, true, true, true, true, true, true],
+    ),
+  );
+  console.log(
+    `  − resolveOrg = the time in authenticate() beyond the RPC hop: the OrgState Durable Object call for the config version (every call) and the credential\n` +
+      `  work (cached: SHA-256 + compare; uncached: + D1 reads of the key, its user and teams; OAuth: + the library's KV read and decryption).\n` +
+      `  The RPC hop itself (resolveOrg via the caller − bare hello-world): p50 ${signed(rpcHop.p50Us)} µs, p99 ${signed(rpcHop.p99Us)} µs.\n`,
+  );
+
   let airlockRequests = 0;
   const results = [];
   for (const scenario of SCENARIOS) {
@@ -478,10 +630,17 @@ async function main(): Promise<number> {
     `  p50 of that = scanning the 4 KB ${signed(inspection.scanningQuiet.p50Us)} µs (no email − empty) + recording its one finding ${signed(inspection.recordingOneFinding.p50Us)} µs ` +
       `(prompt − no email) ${signed(inspection.fixedCosts.p50Us)} µs (inspect empty − noop: health()'s D1 query is dearer than inspect's fixed costs)`,
   );
+  console.log(`\nSummary: time in AUTH.authenticate() (workerd, conc 1, authenticate − resolveOrg over the same RPC hop)`);
+  for (const v of authVariants) {
+    const d = authenticateTime[v.id];
+    if (d) console.log(`  ${v.label.replace("authenticate: ", "").padEnd(26)} p50 ${signed(d.p50Us)} µs   p99 ${signed(d.p99Us)} µs   (whole call via the caller: p50 ${us(authStats[v.id]!.p50Us)} µs, p99 ${us(authStats[v.id]!.p99Us)} µs)`);
+  }
+  if (oauthSkipped) console.log(`  OAuth access token: skipped (${oauthSkipped})`);
   console.log(`\nAirlock answered 200 to all ${airlockRequests} benchmark requests (warm-up included); any other status aborts the run.`);
   console.log(
     `The guardrail answered all ${inspectRequests} inspect and noop requests with the expected action (empty and no email → allow, 4 KB prompt → log, with card and key → redact); any other answer aborts the run.`,
   );
+  console.log(`AUTH.authenticate() answered all ${authRequests} calls with a principal of the expected kind (and resolveOrg found the org every time); any other answer aborts the run.`);
   // The bench itself keeps about one CPU busy; more than that is someone else.
   if (loadavg()[0]! > cpus().length * 0.75) {
     console.log(`Note: load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} on ${cpus().length} CPUs at the end: other work shared the machine; compare runs with care.`);
@@ -530,11 +689,27 @@ async function main(): Promise<number> {
         inNode: guardrail.promptsInNode,
       },
     },
+    auth: {
+      method: "a bench Worker with a service binding to airlock-auth's AuthService, dispatched like the other Workers; concurrency 1; interleaved rounds",
+      call: "env.AUTH.authenticate({ host: { kind: 'org', slug }, credential, userAgent, resource }) as the router calls it for /mcp/<server>; baseline: env.AUTH.resolveOrg(slug) over the same hop",
+      resource: MCP_RESOURCE,
+      warmupPerVariant: AUTH_WARMUP,
+      requestsPerVariant: AUTH_REQUESTS,
+      uncached: `a fresh API key per call: ${uncachedCalls} keys minted up front through POST /api/v1/api-keys (bound to a user in one team), each used once, so the per-isolate credential cache misses and the key, its user and teams are read from D1; the org's config version does not change during the measurement`,
+      oauth: oauth
+        ? { minted: "test OpenID Provider (test/fixtures/oidc-idp.ts) as the org's IdP, DCR, PKCE S256 + RFC 8707 resource, headless login and consent, code exchanged at /oauth/token (scripts/bench/oauth-token.ts)", clientId: oauth.clientId, scope: oauth.scope, expiresIn: oauth.expiresIn }
+        : { skipped: oauthSkipped },
+      variants: Object.fromEntries(authVariants.map((v) => [v.id, { label: v.label, does: v.does, ...authStats[v.id] }])),
+      authenticateMinusResolveOrg: authenticateTime,
+      rpcHop,
+    },
     checks: {
       airlockAll200: true,
       airlockRequests,
       guardrailActionsAsExpected: true,
       guardrailRequests: inspectRequests,
+      authPrincipalsAsExpected: true,
+      authRequests,
       workerdLogLines: logs.lines,
       workerdErrorLines: logs.errors.length,
       auditEventsInD1: auditEvents,

@@ -1,7 +1,18 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { database } from "../../shared/db/index.ts";
 import type { Org } from "../../shared/principal.ts";
-import type { ApiContext, AuthenticateInput, AuthResult, AuthRpc, Health, OrgRequestContext } from "../../shared/rpc.ts";
+import type {
+  AdmitInput,
+  AdmitResult,
+  ApiContext,
+  AuthenticateInput,
+  AuthorizeManyInput,
+  AuthorizeManyResult,
+  AuthResult,
+  AuthRpc,
+  Health,
+  OrgRequestContext,
+} from "../../shared/rpc.ts";
 import { api } from "./api/index.ts";
 import { verifyAccessToken } from "./oauth/access-token.ts";
 import { serveIdentity } from "./oauth/index.ts";
@@ -9,6 +20,7 @@ import { serveScim } from "./scim/index.ts";
 import { verifyCredential, verifyOperator } from "./credentials.ts";
 import type { Env } from "./env.ts";
 import { orgState } from "./org-state.ts";
+import { activePrepared, engine } from "./policy/index.ts";
 import { resolveOrg } from "./orgs.ts";
 
 export { OrgState } from "./org-state.ts";
@@ -39,6 +51,22 @@ export class AuthService extends WorkerEntrypoint<Env> implements AuthRpc {
     // token, valid only at the protected resource it was issued for.
     if (input.credential.startsWith("alk_") || !input.resource) return verifyCredential(db, org, version, input.credential, input.userAgent);
     return verifyAccessToken(db, this.env, org, version, input.credential, input.resource, input.userAgent);
+  }
+
+  async admit(input: AdmitInput): Promise<AdmitResult> {
+    const auth = await this.authenticate(input);
+    if (!auth.ok) return auth;
+    if (!auth.org) return { ok: false, org: null, code: "forbidden", detail: "The operator is not subject to an org's policies; admit() is for org hosts" };
+    const set = await activePrepared(auth.org.id, auth.configVersion);
+    const decision = engine.decide(set, { ...input.facts, principal: auth.principal, action: input.action, resource: input.resource_entity });
+    return { ...auth, decision: { ...decision, policy_version: set.version } };
+  }
+
+  async authorizeMany(input: AuthorizeManyInput): Promise<AuthorizeManyResult> {
+    if (input.principal.org_id !== input.org_id) throw new Error("authorizeMany: the principal belongs to another org");
+    const set = await activePrepared(input.org_id, input.configVersion);
+    const decisions = engine.decideMany(set, { ...input.facts, principal: input.principal, action: input.action, resources: input.resources });
+    return { policy_version: set.version, decisions };
   }
 
   api(request: Request, context: ApiContext): Promise<Response> {
