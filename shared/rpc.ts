@@ -28,24 +28,68 @@ export type AuthResult =
   | { ok: true; org: Org | null; principal: Principal; /** The org's config version (0 for the operator). */ configVersion: number }
   | { ok: false; org: Org | null; code: ProblemCode; detail: string };
 
-/** `AUTH.admit()`: authenticate like `authenticate()`, then decide one action under the org's active policy set. */
+/**
+ * `AUTH.admit()`: authenticate like `authenticate()`, decide one action under the org's
+ * active policy set and, when allowed and asked, reserve rate-limit and budget allowance,
+ * all in one call.
+ */
 export interface AdmitInput extends AuthenticateInput {
+  /** The router's request id: names the decision in events and keys the reservation. */
+  request_id: string;
   action: PolicyAction;
   resource_entity: ResourceDescriptor;
   facts?: RequestFacts;
+  /** Reserve this estimate against every limit and budget that applies (model calls). */
+  reserve?: ReservationEstimate;
 }
 
-/** A policy decision with the version of the policy set that made it. */
-export type AdmitDecision = PolicyDecision & { policy_version: number };
+/** What a model call may cost at most, reserved at admission and settled to the real figure after. */
+export interface ReservationEstimate {
+  /** Prompt tokens (counted or estimated) + the output token ceiling. */
+  tokens: number;
+  /** The same estimate priced, in micro-dollars. */
+  cost_micros: number;
+}
+
+/** Why a reservation was refused: the first limit or budget it would overrun. */
+export interface LimitRefusal {
+  scope: "key" | "user" | "team" | "org";
+  scope_id: string;
+  limit: "requests_per_minute" | "tokens_per_minute" | "usd_per_day" | "usd_per_month";
+  /** Seconds until the window frees enough allowance (the `retry-after` header). */
+  retry_after_s: number;
+  detail: string;
+}
+
+/** How a policy set's decisions apply: `log_only` records them and blocks nothing. */
+export type PolicyMode = "enforce" | "log_only";
+
+/** A policy decision with the version and mode of the policy set that made it. */
+export type AdmitDecision = PolicyDecision & { policy_version: number; mode: PolicyMode };
 
 /**
  * Authenticated: the identity and the decision (a deny is still `ok: true`; the caller
- * answers it in its own protocol and its event names `decision.determining`).
+ * refuses it only when `mode` is `enforce`, in its own protocol, and its event names
+ * `decision.determining`). `limited` is set when the decision allowed but a limit refused
+ * the reservation (nothing was reserved; answer 429); otherwise, when a reservation was
+ * asked, it is held under `request_id` until `settle()`.
  */
-export type AdmitResult = (AuthResult & { ok: false }) | (AuthResult & { ok: true; decision: AdmitDecision });
+export type AdmitResult =
+  | (AuthResult & { ok: false })
+  | (AuthResult & { ok: true; decision: AdmitDecision; limited?: LimitRefusal });
+
+/** `AUTH.settle()`: the real usage of a reserved request; zeros release it (the call failed). Idempotent per request id. */
+export interface SettleInput {
+  org_id: string;
+  request_id: string;
+  tokens: number;
+  cost_micros: number;
+}
 
 /** `AUTH.authorizeMany()`: one principal (already authenticated), one action, many resources. */
 export interface AuthorizeManyInput {
+  /** The caller's request id, for the decision's event. */
+  request_id: string;
   org_id: string;
   configVersion: number;
   principal: Principal;
@@ -56,6 +100,7 @@ export interface AuthorizeManyInput {
 
 export interface AuthorizeManyResult {
   policy_version: number;
+  mode: PolicyMode;
   /** One per resource, in order. */
   decisions: PolicyDecision[];
 }
@@ -93,6 +138,8 @@ export interface AuthRpc extends HealthRpc, ApiRpc {
   admit(input: AdmitInput): Promise<AdmitResult>;
   /** Decide one action over many resources for one principal (filters a whole `tools/list`). */
   authorizeMany(input: AuthorizeManyInput): Promise<AuthorizeManyResult>;
+  /** Settle a reservation `admit()` made to the request's real usage (or release it). */
+  settle(input: SettleInput): Promise<void>;
   /** SCIM 2.0 provisioning at `/scim/v2/*` (authenticated by the org's SCIM token). */
   scim(request: Request, context: OrgRequestContext): Promise<Response>;
   /** OAuth 2.1 authorization server, its metadata, and the SSO callback (`/.well-known/*`, `/oauth/*`, `/sso/*`). */

@@ -12,6 +12,7 @@ import type {
   AuthRpc,
   Health,
   OrgRequestContext,
+  SettleInput,
 } from "../../shared/rpc.ts";
 import { api } from "./api/index.ts";
 import { verifyAccessToken } from "./oauth/access-token.ts";
@@ -59,15 +60,18 @@ export class AuthService extends WorkerEntrypoint<Env> implements AuthRpc {
     if (!auth.org) return { ok: false, org: null, code: "forbidden", detail: "The operator is not subject to an org's policies; admit() is for org hosts" };
     const set = await activePrepared(auth.org.id, auth.configVersion);
     const decision = engine.decide(set, { ...input.facts, principal: auth.principal, action: input.action, resource: input.resource_entity });
-    return { ...auth, decision: { ...decision, policy_version: set.version } };
+    return { ...auth, decision: { ...decision, policy_version: set.version, mode: "enforce" } };
   }
 
   async authorizeMany(input: AuthorizeManyInput): Promise<AuthorizeManyResult> {
     if (input.principal.org_id !== input.org_id) throw new Error("authorizeMany: the principal belongs to another org");
     const set = await activePrepared(input.org_id, input.configVersion);
     const decisions = engine.decideMany(set, { ...input.facts, principal: input.principal, action: input.action, resources: input.resources });
-    return { policy_version: set.version, decisions };
+    return { policy_version: set.version, mode: "enforce", decisions };
   }
+
+  // Replaced by the limits and budgets work (issue 6): until then nothing is reserved.
+  async settle(_input: SettleInput): Promise<void> {}
 
   api(request: Request, context: ApiContext): Promise<Response> {
     return Promise.resolve(api.fetch(request, { env: this.env, context }, this.ctx));

@@ -198,7 +198,7 @@ describe("AuthService RPC", () => {
 
   it("admit authenticates and decides under the org's active set (the starter templates)", async () => {
     const { org, key } = await seed();
-    const base = { host: { kind: "org" as const, slug: org.slug }, credential: key.token, userAgent: "claude-cli/2.0.1 (external, cli)" };
+    const base = { request_id: "req_admit", host: { kind: "org" as const, slug: org.slug }, credential: key.token, userAgent: "claude-cli/2.0.1 (external, cli)" };
     const allowed = await auth.admit({ ...base, action: "invoke_model", resource_entity: model("claude", false) });
     expect(allowed).toMatchObject({ ok: true, principal: { user_id: `${org.id}_u1` }, decision: { decision: "allow", determining: ["allow-catalog"], policy_version: 0 } });
     const denied = await auth.admit({ ...base, action: "invoke_model", resource_entity: model("chatgpt", true) });
@@ -215,7 +215,7 @@ describe("AuthService RPC", () => {
       { type: "Tool", id: "search", server: { id: "docs" } },
       { type: "Tool", id: "rm", server: { id: "docs" }, tags: ["destructive"] },
     ];
-    const result = await auth.authorizeMany({ org_id: org.id, configVersion: who.configVersion, principal: who.principal, action: "call_tool", resources: tools });
+    const result = await auth.authorizeMany({ request_id: "req_many", org_id: org.id, configVersion: who.configVersion, principal: who.principal, action: "call_tool", resources: tools });
     expect(result.policy_version).toBe(0);
     expect(result.decisions.map((d) => d.decision)).toEqual(["allow", "deny"]);
   });
