@@ -4,6 +4,18 @@
 export const POLICY_ACTIONS = ["invoke_model", "list_tools", "call_tool", "read_resource", "get_prompt", "use_hook", "admin_read", "admin_write"] as const;
 export type PolicyAction = (typeof POLICY_ACTIONS)[number];
 
+/** Which resource types each action applies to (the Airlock Cedar schema's `appliesTo`). */
+export const ACTION_RESOURCES: Record<PolicyAction, readonly ResourceDescriptor["type"][]> = {
+  invoke_model: ["Model"],
+  list_tools: ["McpServer"],
+  call_tool: ["Tool"],
+  read_resource: ["Resource"],
+  get_prompt: ["Prompt"],
+  use_hook: ["Tool", "AgentTool"],
+  admin_read: ["Org"],
+  admin_write: ["Org"],
+};
+
 /** The resource an action addresses, as a Cedar entity with its parents (ids within their own type). */
 export type ResourceDescriptor =
   | { type: "Model"; id: string; provider: { id: string; kind: string; consumer: boolean }; consumer?: boolean }
@@ -13,6 +25,11 @@ export type ResourceDescriptor =
   | { type: "Prompt"; id: string; server: { id: string; tags?: string[] } }
   | { type: "AgentTool"; id: string }
   | { type: "Org"; slug: string };
+
+/** Cedar types a tool argument may be declared with (`context.input.<name>`). */
+export const INPUT_TYPES = ["String", "Long", "Bool", "Set<String>", "Set<Long>"] as const;
+/** A policy set's `context.input` declaration: argument name → Cedar type. */
+export type InputDeclaration = Record<string, (typeof INPUT_TYPES)[number]>;
 
 /** Facts about the request that policies can read in `context`. */
 export interface RequestFacts {

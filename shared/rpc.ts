@@ -72,11 +72,12 @@ export type AdmitDecision = PolicyDecision & { policy_version: number; mode: Pol
  * refuses it only when `mode` is `enforce`, in its own protocol, and its event names
  * `decision.determining`). `limited` is set when the decision allowed but a limit refused
  * the reservation (nothing was reserved; answer 429); otherwise, when a reservation was
- * asked, it is held under `request_id` until `settle()`.
+ * asked, it is held under `request_id` until `settle()`. `reserved` says something was held:
+ * when no limit applies to the principal nothing is, and `settle()` may be skipped.
  */
 export type AdmitResult =
   | (AuthResult & { ok: false })
-  | (AuthResult & { ok: true; decision: AdmitDecision; limited?: LimitRefusal });
+  | (AuthResult & { ok: true; decision: AdmitDecision; limited?: LimitRefusal; reserved?: true });
 
 /** `AUTH.settle()`: the real usage of a reserved request; zeros release it (the call failed). Idempotent per request id. */
 export interface SettleInput {
@@ -199,7 +200,15 @@ export interface McpRequestContext {
   configVersion: number;
 }
 
-export interface McpRpc extends HealthRpc {
+/**
+ * Set by the MCP gateway on every response to the request's event attributes as compact
+ * JSON (`mcp.method.name`, `gen_ai.tool.name`, decision, policy ids, findings count,
+ * latency, sizes, `mcp.session.id` hash; never content or secrets). The router moves them
+ * onto the request's one event and removes the header.
+ */
+export const MCP_ATTRIBUTES_HEADER = "x-airlock-mcp";
+
+export interface McpRpc extends HealthRpc, ApiRpc {
   /** Serve `/mcp/<server>…` for an authenticated principal, in the MCP protocol (JSON-RPC errors). */
   serve(request: Request, context: McpRequestContext): Promise<Response>;
 }

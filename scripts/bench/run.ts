@@ -46,9 +46,13 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { DIST, ROOT, bundleAll, kib, type Bundle } from "../build/bundle.ts";
+import { admitBench } from "./admit.ts";
 import { authCaller, bareWorkers, inspectCaller } from "./bare-workers.ts";
 import { benchPrompts, mixedDocument, sha256 } from "./documents.ts";
 import { startFixture, type Fixture } from "./fixture.ts";
+import { llmBench } from "./llm.ts";
+import { mcpBench } from "./mcp.ts";
+import { benchPolicy } from "./policy.ts";
 import { BadStatus, run, stats, type Sample, type Send, type Stats } from "./measure.ts";
 import { airlockWorkers, applyMigrations, wranglersMiniflare, type Miniflare } from "./mesh.ts";
 import { mintAccessToken, type MintedAccessToken } from "./oauth-token.ts";
@@ -733,6 +737,26 @@ try {
 } finally {
   await close();
 }
+// The model gateway (issue 6) in a Miniflare of its own, once the mesh above is closed.
+if (code === 0) code = await llmBench({ requests: REQUESTS, warmup: WARMUP, rounds: ROUNDS, out: join(dirname(args.out), "bench-llm.json") }).catch((error: unknown) => {
+  console.error("\nmodel gateway bench failed:", error);
+  return 1;
+});
+// The MCP gateway (issue 7) in a Miniflare of its own, likewise.
+if (code === 0) code = await mcpBench({ requests: REQUESTS, warmup: WARMUP, rounds: ROUNDS, out: join(dirname(args.out), "bench-mcp.json") }).catch((error: unknown) => {
+  console.error("\nMCP gateway bench failed:", error);
+  return 1;
+});
+// The policy engine (issue 5) in a Miniflare of its own, likewise.
+if (code === 0) code = await benchPolicy({ out: join(dirname(args.out), "bench-policy.json") }).then(() => 0, (error: unknown) => {
+  console.error("\npolicy bench failed:", error);
+  return 1;
+});
+// AUTH.admit() with and without a limit reservation (issue 6) in a Miniflare of its own, likewise.
+if (code === 0) code = await admitBench({ requests: REQUESTS, warmup: WARMUP, rounds: ROUNDS, out: join(dirname(args.out), "bench-admit.json") }).catch((error: unknown) => {
+  console.error("\nadmit bench failed:", error);
+  return 1;
+});
 // Everything is closed; if a stray handle still holds the loop, do not hang the caller.
 setTimeout(() => {
   console.error("bench: a handle kept the process alive after closing; exiting");

@@ -13,6 +13,8 @@ const SECRETS: Record<string, () => string> = {
   ALLOW_PRIVATE_DESTINATIONS: () => "true",
   // Not a secret: lets an org's OpenID Provider run on 127.0.0.1 over http (local SSO testing).
   ALLOW_PRIVATE_IDP: () => "true",
+  // Not a secret: lets an org's model providers and MCP servers run on 127.0.0.1 over http (local testing).
+  ALLOW_PRIVATE_UPSTREAMS: () => "true",
 };
 
 /** The one file holding the secrets: wrangler reads `.dev.vars` beside each Worker's config. */

@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { problem, ProblemError, zodErrors } from "../problem.ts";
 import type { MiddlewareHandler } from "hono";
 import { orgStateOf, type ApiContext } from "../rpc.ts";
+import { isReadOnlyRequest } from "./index.ts";
 
 export type ApiBindings<E> = { env: E; context: ApiContext };
 
@@ -46,7 +47,7 @@ export function bumpConfigVersionOnWrite<E extends { ORG_STATE: DurableObjectNam
   return async (c, next) => {
     await next();
     const { org } = c.env.context;
-    if (org && c.req.method !== "GET" && c.res.status < 400) await orgStateOf(c.env.env.ORG_STATE, org.id).bumpConfigVersion();
+    if (org && !isReadOnlyRequest(c.req.method, new URL(c.req.url).pathname) && c.res.status < 400) await orgStateOf(c.env.env.ORG_STATE, org.id).bumpConfigVersion();
   };
 }
 

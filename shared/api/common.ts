@@ -32,6 +32,12 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   required: true,
 });
 
+/**
+ * Marks a POST that only reads (runs a computation over the org's data, changes nothing):
+ * auditors may call it and it does not bump the org's config version.
+ */
+export const READ_ONLY = { "x-airlock-read-only": true } as const;
+
 export const noContent = { description: "Done; no body" } as const;
 
 export const Timestamp = z.iso.datetime().openapi({ example: "2026-11-25T09:30:00.000Z" });

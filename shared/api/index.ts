@@ -3,27 +3,38 @@ import { alertDestinationRoutes } from "./alert-destinations.ts";
 import { auditRoutes } from "./audit.ts";
 import { adminTokenRoutes, apiKeyRoutes } from "./credentials.ts";
 import { identityRoutes } from "./identity.ts";
+import { limitRoutes } from "./limits.ts";
 import { meRoutes } from "./me.ts";
+import { mcpServerRoutes, mcpVirtualServerRoutes } from "./mcp-servers.ts";
+import { modelRoutes } from "./models.ts";
+import { providerRoutes } from "./providers.ts";
 import { orgRoutes } from "./orgs.ts";
+import { policyRoutes } from "./policies.ts";
 import { scimTokenRoutes } from "./scim-token.ts";
 import { teamRoutes } from "./teams.ts";
 import { guardrailRoutes } from "./guardrails.ts";
 import { userRoutes } from "./users.ts";
 
 /** Which Worker serves each admin resource. The router dispatches on it; the document lists them all. */
-export type ApiOwner = "router" | "auth" | "guardrail" | "metrics";
+export type ApiOwner = "router" | "auth" | "guardrail" | "metrics" | "mcp-proxy";
 
 export const ADMIN_API = [
   { owner: "router", routes: meRoutes },
+  { owner: "router", routes: providerRoutes },
+  { owner: "router", routes: modelRoutes },
   { owner: "auth", routes: userRoutes },
   { owner: "auth", routes: teamRoutes },
   { owner: "auth", routes: apiKeyRoutes },
   { owner: "auth", routes: adminTokenRoutes },
   { owner: "auth", routes: identityRoutes },
   { owner: "auth", routes: scimTokenRoutes },
+  { owner: "auth", routes: limitRoutes },
+  { owner: "auth", routes: policyRoutes },
   { owner: "guardrail", routes: guardrailRoutes },
   { owner: "guardrail", routes: alertDestinationRoutes },
   { owner: "metrics", routes: auditRoutes },
+  { owner: "mcp-proxy", routes: mcpServerRoutes },
+  { owner: "mcp-proxy", routes: mcpVirtualServerRoutes },
 ] as const satisfies { owner: ApiOwner; routes: Record<string, RouteConfig> }[];
 
 export const OPERATOR_API = [{ owner: "auth", routes: orgRoutes }] as const satisfies {
@@ -39,6 +50,21 @@ export function ownersBySegment(api: readonly { owner: ApiOwner; routes: Record<
   }
   return owners;
 }
+
+/** Whether an admin request changes nothing: a GET/HEAD, or a route marked `READ_ONLY` (`/policies/test`). */
+export function isReadOnlyRequest(method: string, pathname: string): boolean {
+  if (method === "GET" || method === "HEAD") return true;
+  const path = pathname.replace(/^\/api\/v1/, "");
+  return READ_ONLY_POSTS.has(`${method} ${path}`);
+}
+
+const READ_ONLY_POSTS = new Set(
+  ADMIN_API.flatMap(({ routes }) =>
+    Object.values(routes as Record<string, RouteConfig>)
+      .filter((route) => route["x-airlock-read-only"] === true)
+      .map((route) => `${route.method.toUpperCase()} ${route.path}`),
+  ),
+);
 
 export function openApiDocument(
   api: readonly { routes: Record<string, RouteConfig> }[],

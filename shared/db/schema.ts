@@ -242,3 +242,7 @@ export const oauthSettings = sqliteTable("oauth_settings", {
   accessTokenTtlSeconds: integer("access_token_ttl_seconds").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });
+export * from "./tables/model-gateway.ts";
+export * from "./tables/policies.ts";
+export * from "./tables/mcp.ts";
+export * from "./tables/limits.ts";

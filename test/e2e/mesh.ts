@@ -25,11 +25,16 @@ export async function startMesh(options: { maxBodyBytes?: number } = {}) {
   const server = createTestHarness({
     workers: WORKER_CONFIGS.map((configPath): { configPath: string; secrets: Record<string, string>; vars?: Record<string, string> } => {
       const secrets = { OPERATOR_TOKEN, MASTER_KEY };
-      if (configPath === "wrangler.toml" && options.maxBodyBytes) return { configPath, secrets, vars: { MAX_BODY_BYTES: String(options.maxBodyBytes) } };
+      // Fixture model providers in the tests listen on 127.0.0.1 over http.
+      if (configPath === "wrangler.toml") {
+        return { configPath, secrets, vars: { ALLOW_PRIVATE_UPSTREAMS: "true", ...(options.maxBodyBytes ? { MAX_BODY_BYTES: String(options.maxBodyBytes) } : {}) } };
+      }
       // Alert receivers in the tests listen on 127.0.0.1.
       if (configPath.includes("/guardrail/")) return { configPath, secrets, vars: { ALLOW_PRIVATE_DESTINATIONS: "true" } };
       // The test OpenID Provider listens on 127.0.0.1 over http.
       if (configPath.includes("/auth/")) return { configPath, secrets, vars: { ALLOW_PRIVATE_IDP: "true" } };
+      // Fixture MCP servers listen on 127.0.0.1 over http; a silent one is given up on after 3 s.
+      if (configPath.includes("/mcp-proxy/")) return { configPath, secrets, vars: { ALLOW_PRIVATE_UPSTREAMS: "true", UPSTREAM_TIMEOUT_MS: "3000" } };
       return { configPath, secrets };
     }),
   });

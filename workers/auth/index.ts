@@ -20,8 +20,9 @@ import { serveIdentity } from "./oauth/index.ts";
 import { serveScim } from "./scim/index.ts";
 import { verifyCredential, verifyOperator } from "./credentials.ts";
 import type { Env } from "./env.ts";
+import { admitWithLimits, settleReservation } from "./limits/admission.ts";
 import { orgState } from "./org-state.ts";
-import { activePrepared, engine } from "./policy/index.ts";
+import { admitDecision, authorizeMany, recordAdmission } from "./policy/index.ts";
 import { resolveOrg } from "./orgs.ts";
 
 export { OrgState } from "./org-state.ts";
@@ -36,7 +37,12 @@ export class AuthService extends WorkerEntrypoint<Env> implements AuthRpc {
     return resolveOrg(database(this.env.DB), slug);
   }
 
-  async authenticate(input: AuthenticateInput): Promise<AuthResult> {
+  authenticate(input: AuthenticateInput): Promise<AuthResult> {
+    return this.#authenticate(input, (orgId) => orgState(this.env, orgId).configVersion());
+  }
+
+  /** authenticate() at the config version `versionOf` gives (admit() confirms it with the OrgState afterwards). Private: not RPC. */
+  async #authenticate(input: AuthenticateInput, versionOf: (orgId: string) => Promise<number>): Promise<AuthResult> {
     if (input.host.kind === "operator") {
       if (!input.credential) return { ok: false, org: null, code: "unauthenticated", detail: "Send the operator token as `Authorization: Bearer …`" };
       return verifyOperator(this.env.OPERATOR_TOKEN, input.credential, input.userAgent);
@@ -47,31 +53,39 @@ export class AuthService extends WorkerEntrypoint<Env> implements AuthRpc {
     if (!input.credential) {
       return { ok: false, org, code: "unauthenticated", detail: "Send an Airlock API key or admin token as `Authorization: Bearer …`" };
     }
-    const version = await orgState(this.env, org.id).configVersion();
+    const version = await versionOf(org.id);
     // Airlock's own credentials carry their prefix; any other bearer is an OAuth access
     // token, valid only at the protected resource it was issued for.
     if (input.credential.startsWith("alk_") || !input.resource) return verifyCredential(db, org, version, input.credential, input.userAgent);
     return verifyAccessToken(db, this.env, org, version, input.credential, input.resource, input.userAgent);
   }
 
-  async admit(input: AdmitInput): Promise<AdmitResult> {
-    const auth = await this.authenticate(input);
+  admit(input: AdmitInput): Promise<AdmitResult> {
+    // One OrgState round trip: it confirms the config version this decision was made at and reserves (limits/admission.ts).
+    return admitWithLimits(this.env, input, async (versionOf) => this.#decide(input, await this.#authenticate(input, versionOf))).then(
+      recordAdmission(this.env.EVENTS, this.ctx),
+    );
+  }
+
+  /** admit()'s policy decision for the principal authenticate found. */
+  async #decide(input: AdmitInput, auth: AuthResult): Promise<AdmitResult> {
     if (!auth.ok) return auth;
     if (!auth.org) return { ok: false, org: null, code: "forbidden", detail: "The operator is not subject to an org's policies; admit() is for org hosts" };
-    const set = await activePrepared(auth.org.id, auth.configVersion);
-    const decision = engine.decide(set, { ...input.facts, principal: auth.principal, action: input.action, resource: input.resource_entity });
-    return { ...auth, decision: { ...decision, policy_version: set.version, mode: "enforce" } };
+    const decision = await admitDecision(this.env.DB, {
+      requestId: input.request_id, org: auth.org, configVersion: auth.configVersion, principal: auth.principal,
+      action: input.action, resource: input.resource_entity, ...(input.facts ? { facts: input.facts } : {}),
+    });
+    return { ...auth, decision };
   }
 
-  async authorizeMany(input: AuthorizeManyInput): Promise<AuthorizeManyResult> {
-    if (input.principal.org_id !== input.org_id) throw new Error("authorizeMany: the principal belongs to another org");
-    const set = await activePrepared(input.org_id, input.configVersion);
-    const decisions = engine.decideMany(set, { ...input.facts, principal: input.principal, action: input.action, resources: input.resources });
-    return { policy_version: set.version, mode: "enforce", decisions };
+  authorizeMany(input: AuthorizeManyInput): Promise<AuthorizeManyResult> {
+    return authorizeMany(this.env, this.ctx, input);
   }
 
-  // Replaced by the limits and budgets work (issue 6): until then nothing is reserved.
-  async settle(_input: SettleInput): Promise<void> {}
+  /** Called by the router in waitUntil after the response; routes to the org's OrgState. */
+  settle(input: SettleInput): Promise<void> {
+    return settleReservation(this.env, input);
+  }
 
   api(request: Request, context: ApiContext): Promise<Response> {
     return Promise.resolve(api.fetch(request, { env: this.env, context }, this.ctx));

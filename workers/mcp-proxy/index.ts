@@ -1,41 +1,36 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { REASON_HEADER, type Health, type McpRequestContext, type McpRpc } from "../../shared/rpc.ts";
+import { apiApp } from "../../shared/api/app.ts";
+import type { ApiContext, Health, McpRequestContext, McpRpc } from "../../shared/rpc.ts";
+import { adminApp } from "./api/app.ts";
+import { registerPins } from "./api/pins.ts";
+import { registerServers } from "./api/servers.ts";
+import { registerVirtualServers } from "./api/virtual-servers.ts";
+import type { Env } from "./env.ts";
+import { serve } from "./serve.ts";
 
-/** JSON-RPC implementation-defined server error: the addressed MCP server is not registered. */
-const SERVER_NOT_FOUND = -32001;
+const admin = adminApp();
+registerServers(admin);
+registerPins(admin);
+registerVirtualServers(admin);
+const api = apiApp<Env>();
+api.route("/", admin);
 
 /**
  * The MCP gateway. The router has authenticated the request for this very server (token
- * audience or API key). There is no registry yet (it arrives with its own issue), so no
- * server name is registered and every request is answered with that, in JSON-RPC.
+ * audience or API key); here the registry, sessions, policy, pins and inspection apply.
  */
-export class McpService extends WorkerEntrypoint implements McpRpc {
+export class McpService extends WorkerEntrypoint<Env> implements McpRpc {
   async health(): Promise<Health> {
+    await this.env.DB.prepare("SELECT 1").first();
     return { worker: "mcp-proxy", ok: true };
   }
 
-  async serve(request: Request, context: McpRequestContext): Promise<Response> {
-    const server = new URL(request.url).pathname.split("/")[2] ?? "";
-    const body = {
-      jsonrpc: "2.0",
-      id: await requestId(request),
-      error: { code: SERVER_NOT_FOUND, message: `No MCP server named '${server}' is registered in org ${context.org.slug}` },
-    };
-    return new Response(JSON.stringify(body), {
-      status: 404,
-      headers: { "content-type": "application/json", [REASON_HEADER]: "mcp_server_not_found" },
-    });
+  serve(request: Request, context: McpRequestContext): Promise<Response> {
+    return serve(this.env, (promise) => this.ctx.waitUntil(promise), request, context);
   }
-}
 
-/** The id of the JSON-RPC request being answered; null for a notification, a batch or a body that is not JSON-RPC. */
-async function requestId(request: Request): Promise<string | number | null> {
-  if (request.method !== "POST") return null;
-  try {
-    const id = ((await request.json()) as { id?: unknown } | null)?.id;
-    return typeof id === "string" || typeof id === "number" ? id : null;
-  } catch {
-    return null;
+  api(request: Request, context: ApiContext): Promise<Response> {
+    return Promise.resolve(api.fetch(request, { env: this.env, context }, this.ctx));
   }
 }
 

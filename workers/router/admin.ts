@@ -1,13 +1,13 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import { ADMIN_API, openApiDocument, ownersBySegment } from "../../shared/api/index.ts";
+import { ADMIN_API, isReadOnlyRequest, openApiDocument, ownersBySegment } from "../../shared/api/index.ts";
 import { problem } from "../../shared/problem.ts";
 import type { RouterEnv } from "./context.ts";
+import { routerApi } from "./api/index.ts";
 import { authenticate } from "./authenticate.ts";
 import { jsonBody } from "./middleware/json-body.ts";
 
 const OWNERS = ownersBySegment(ADMIN_API);
-const READ_METHODS = new Set(["GET", "HEAD"]);
 
 let document: unknown;
 const adminDocument = (baseDomain: string) =>
@@ -43,15 +43,16 @@ adminApi.all("*", nameOperation, authenticate, jsonBody, async (c) => {
   const owner = OWNERS.get(segment);
   if (!owner) return problem("not_found", { detail: `No admin resource /api/v1/${segment}`, requestId });
 
-  if (owner === "router") return c.json(principal);
+  if (segment === "me") return c.json(principal);
 
   if (principal.kind !== "admin_token") {
     return problem("forbidden", { detail: "The admin API needs an admin token; API keys are for agents", requestId });
   }
-  if (principal.roles.includes("auditor") && !READ_METHODS.has(c.req.method)) {
+  if (principal.roles.includes("auditor") && !isReadOnlyRequest(c.req.method, new URL(c.req.url).pathname)) {
     return problem("read_only_role", { detail: "Auditor tokens can only read", requestId });
   }
   const context = { requestId, org: c.get("org"), principal, configVersion: c.get("configVersion") };
-  const services = { auth: c.env.AUTH, guardrail: c.env.GUARDRAIL, metrics: c.env.METRICS };
+  const router = { api: (request: Request, ctx: typeof context) => routerApi(request, ctx, c.env, c.executionCtx) };
+  const services = { auth: c.env.AUTH, guardrail: c.env.GUARDRAIL, metrics: c.env.METRICS, "mcp-proxy": c.env.MCP_PROXY, router };
   return services[owner].api(c.req.raw, context);
 });

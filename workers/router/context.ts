@@ -13,6 +13,16 @@ export type RouterVariables = {
   principal: Principal | null;
   configVersion: number;
   reason: string | undefined;
+  /** Set by the model and MCP gateways: resolves when the call has ended (a stream, after its last byte) with its event attributes. */
+  outcome: Promise<CallOutcome> | undefined;
 };
+
+/** What a gateway call (model or MCP) adds to its request's one event. */
+export interface CallOutcome {
+  attributes: Record<string, string | number | boolean>;
+  reason?: string;
+  /** performance.now() when the call ended (after the stream's last byte). */
+  endedAt: number;
+}
 
 export type RouterEnv = { Bindings: Env; Variables: RouterVariables };

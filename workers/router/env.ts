@@ -11,4 +11,12 @@ export interface Env {
   MCP_PROXY: Binding<McpRpc>;
   METRICS: Binding<MetricsRpc>;
   EVENTS: Queue<AirlockEvent>;
+  /** The model gateway's registry (providers, catalog) and sealed provider credentials. */
+  DB: D1Database;
+  /** The auth Worker's OrgState: the org's config version, bumped by the gateway's admin writes. */
+  ORG_STATE: DurableObjectNamespace;
+  /** Wraps each org's data key (provider credentials are sealed). */
+  MASTER_KEY: string;
+  /** "true" only in local development and tests: provider base URLs may be http and private (fixtures on 127.0.0.1). */
+  ALLOW_PRIVATE_UPSTREAMS?: string;
 }

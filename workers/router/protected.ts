@@ -1,10 +1,11 @@
 import { Hono, type Context } from "hono";
 import { problem } from "../../shared/problem.ts";
 import { resourceOfRequest, type ProtectedResource } from "../../shared/protected-resource.ts";
-import type { AuthResult } from "../../shared/rpc.ts";
+import { MCP_ATTRIBUTES_HEADER, type AuthResult } from "../../shared/rpc.ts";
 import { bearerToken } from "./authenticate.ts";
 import type { RouterEnv } from "./context.ts";
 import { adoptReason } from "./events.ts";
+import { serveModelGateway } from "./llm/serve.ts";
 import { anyBody } from "./middleware/json-body.ts";
 
 /**
@@ -87,6 +88,9 @@ async function serveProtected(c: Context<RouterEnv>, kind: ProtectedResource["ki
     return answer(c, kind, 404, `Address a ${kind === "mcp" ? "server as /mcp/<server>" : "provider as /llm/<provider>/…"}`, { openAiCode: "not_found", jsonRpcCode: -32001 });
   }
 
+  // The model gateway admits (identity, policy, reservation) in one call of its own, reading the key from whichever header the SDK sends.
+  if (resource.kind === "llm") return serveModelGateway(c, target.slug, resource.id, { challenge: (error) => challenge(resource, error) });
+
   const credential = bearerToken(c.req.header("authorization"));
   if (credential === "") {
     c.set("reason", "invalid_request");
@@ -109,13 +113,24 @@ async function serveProtected(c: Context<RouterEnv>, kind: ProtectedResource["ki
     });
   }
 
-  if (resource.kind === "mcp") {
-    const context = { requestId, org: result.org!, principal, configVersion };
-    return adoptReason(c, await c.env.MCP_PROXY.serve(c.req.raw, context));
+  const context = { requestId, org: result.org!, principal, configVersion };
+  return adoptMcpAttributes(c, adoptReason(c, await c.env.MCP_PROXY.serve(c.req.raw, context)));
+}
+
+/** The MCP gateway's attributes of this request (method, tool, decision…) go on its one event; the header never leaves. */
+function adoptMcpAttributes(c: Context<RouterEnv>, response: Response): Response {
+  const header = response.headers.get(MCP_ATTRIBUTES_HEADER);
+  if (header === null) return response;
+  const out = new Response(response.body, response);
+  out.headers.delete(MCP_ATTRIBUTES_HEADER);
+  try {
+    const attributes = JSON.parse(header) as Record<string, string | number | boolean>;
+    const reason = typeof attributes["airlock.reason"] === "string" ? attributes["airlock.reason"] : undefined;
+    c.set("outcome", Promise.resolve({ attributes, endedAt: performance.now(), ...(reason ? { reason } : {}) }));
+  } catch {
+    // Attributes are a courtesy to the event; a malformed header only loses them.
   }
-  // The model gateway arrives with its own issue; until then no provider is configured.
-  c.set("reason", "provider_not_found");
-  return answer(c, resource.kind, 404, `No model provider named '${resource.name}' is configured in org ${result.org!.slug}`, { openAiCode: "provider_not_found" });
+  return out;
 }
 
 protectedResources.all("/mcp/*", anyBody, (c) => serveProtected(c, "mcp"));

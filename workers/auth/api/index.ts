@@ -4,7 +4,9 @@ import type { Env } from "../env.ts";
 import { newApp } from "./app.ts";
 import { registerAdminTokens, registerApiKeys } from "./credentials.ts";
 import { registerIdentity } from "./identity.ts";
+import { registerLimits } from "./limits.ts";
 import { registerOrgs } from "./orgs.ts";
+import { registerPolicies } from "./policies.ts";
 import { registerScimToken } from "./scim-token.ts";
 import { registerTeams } from "./teams.ts";
 import { registerUsers } from "./users.ts";
@@ -18,6 +20,8 @@ registerApiKeys(admin);
 registerAdminTokens(admin);
 registerIdentity(admin);
 registerScimToken(admin);
+registerPolicies(admin);
+registerLimits(admin);
 
 /** The platform operator's resources, at `/v1` on `api.<domain>`. */
 const operator = newApp().basePath("/v1");

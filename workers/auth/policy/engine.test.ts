@@ -8,9 +8,10 @@ import { mintToken } from "../../../shared/tokens.ts";
 import * as cedar from "./cedar.ts";
 import { createEngine, PolicySetInvalid } from "./engine.ts";
 import type { Env } from "../env.ts";
-import { engine } from "./index.ts";
+import { engineFor } from "./index.ts";
 import { starterPolicySet } from "./templates.ts";
 
+const engine = engineFor();
 const principal = (fields: Partial<Principal> = {}): Principal => ({
   kind: "api_key", org_id: "org_t", org_slug: "acme", credential_id: "key_1", user_id: "u_ada", email: "ada@acme.test",
   teams: [], roles: [], client: { name: "claude-code", version: "2.0.1" }, ...fields,
@@ -162,6 +163,24 @@ describe("decide", () => {
     expect(engine.decide(v1, req).determining).toEqual(["v1"]);
     expect(engine.decide(v2, req).determining).toEqual(["v2"]);
     expect(engine.preparePolicySet("org_versions", 2, "ignored: the version is cached")).toBe(v2);
+  });
+});
+
+describe("compile", () => {
+  it("stores what preparing needs, so a fresh isolate prepares without parsing policy by policy, to the same set", () => {
+    const { validation, compiled } = engine.compile(EXAMPLE);
+    expect(validation.ok).toBe(true);
+    expect(compiled!.policyIds).toEqual(["allow-catalog", "forbid-destructive-tools", "forbid-consumer-providers", "prod-db-sre-only", "prod-db-office-hours"]);
+    const fresh = createEngine(cedar);
+    const fast = fresh.preparePolicySet("org_compiled", 1, EXAMPLE, compiled);
+    const slow = createEngine(cedar).preparePolicySet("org_parsed", 1, EXAMPLE);
+    expect(fast.policies).toEqual(slow.policies);
+    expect([...fast.observed.literals].sort()).toEqual([...slow.observed.literals].sort());
+    expect(fresh.decide(fast, { principal: dev, action: "call_tool", resource: prodDbTool("query"), now: at(10) }).determining).toEqual(["prod-db-sre-only"]);
+    // A compiled form that does not match the text is ignored, not trusted.
+    const other = fresh.preparePolicySet("org_mismatch", 1, starterPolicySet(), compiled);
+    expect(other.policyIds).toEqual(["allow-catalog", "forbid-destructive-tools", "forbid-consumer-providers"]);
+    expect(engine.compile("permit (principal is Airlock::Robot, action, resource);").compiled).toBeUndefined();
   });
 });
 

@@ -1,10 +1,14 @@
 // The policy engine: Cedar over the Airlock schema. Independent of how Cedar was loaded
 // (`createEngine` takes the module), so the auth Worker runs it over the `web` build in
-// workerd (./index.ts) and the benchmark over the `nodejs` build, the same code.
+// workerd (./index.ts) and the benchmark over the `web` build in workerd and the `nodejs`
+// build in Node, the same code. The fast path (decision cache, pruned requests, per-action
+// policy slices, the request check once per shape) must decide exactly as plain Cedar does:
+// fast-path.test.ts compares the two on random requests.
 import type * as CedarModule from "@cedar-policy/cedar-wasm/web";
 import type { CedarValueJson, DetailedError, EntityJson, EntityUidJson } from "@cedar-policy/cedar-wasm/web";
 import type { Principal } from "../../../shared/principal.ts";
 import type { PolicyAction as Action, PolicyDecision as Decision, RequestFacts, ResourceDescriptor } from "../../../shared/policy.ts";
+import { neededEntities, observe, pruneRequest, resourceKey, subjectKey, type Observed } from "./observed.ts";
 import { airlockSchema, type CedarTypeText } from "./schema.ts";
 
 export type Cedar = Pick<
@@ -24,6 +28,28 @@ export interface PolicyError {
 
 export type Validation = { ok: true; warnings: PolicyError[] } | { ok: false; errors: PolicyError[] };
 
+/**
+ * What a policy set's text yields once parsed policy by policy (Cedar's `policyToJson`,
+ * about 1.5 ms a policy): stored with its version, so preparing it in a fresh isolate costs
+ * only validation and Cedar's own parse.
+ */
+export interface CompiledPolicySet {
+  /** The `@id` of every policy, in text order. */
+  policyIds: string[];
+  observed: { literals: string[]; attributes: string[]; wholeContext: boolean };
+  /** Per `@id`, the actions its scope names (null: any action). */
+  actions: Record<string, string[] | null>;
+}
+
+/** The actions a policy's scope names (null: any): Cedar's JSON `action` constraint. */
+function actionScope(est: unknown): string[] | null {
+  const scope = (est as { action?: { op: string; entity?: { id: string }; entities?: { id: string }[] } } | null)?.action;
+  if (!scope || scope.op === "All") return null;
+  if (scope.entity) return [scope.entity.id];
+  if (scope.entities) return scope.entities.map((e) => e.id);
+  return null;
+}
+
 /** A policy set parsed once into Cedar's per-isolate store; pass it to `decide`. */
 export interface PreparedPolicySet {
   readonly org: string;
@@ -34,7 +60,22 @@ export interface PreparedPolicySet {
   readonly policies: Readonly<Record<string, string>>;
   /** Where Cedar holds it: one slot per org, so an isolate keeps one prepared set per org. */
   readonly slot: string;
+  /** What its policies can see of a request (observed.ts). */
+  readonly observed: Observed;
+  /** Per policy `@id`, the actions its scope names (null: any action). */
+  readonly actions: Readonly<Record<string, readonly string[] | null>>;
+  /** Decisions already made under it, by what the set can see of the request. */
+  readonly decisions: Map<string, Decision>;
+  /** `principal type|action|resource type` of requests Cedar's request check has passed under it. */
+  readonly validShapes: Set<string>;
 }
+
+const shapeOf = (principal: { type: string }, action: string, resource: { type: string }) => `${principal.type}|${action}|${resource.type}`;
+
+/** Decisions kept per prepared set; past this the cache starts again (a set sees few distinct requests). */
+const MAX_CACHED_DECISIONS = 20_000;
+/** Context attributes that can make Cedar refuse a request even when no policy reads them. */
+const ALWAYS_KEYED: ReadonlySet<string> = new Set(["input", "source_ip"]);
 
 export type { Action, Decision, ResourceDescriptor, RequestFacts };
 
@@ -121,13 +162,6 @@ function resourceEntities(slice: Slice, resource: ResourceDescriptor): { type: s
   }
 }
 
-/** The entity slice for one principal and one resource: the entities and the request's uids. */
-export function entitiesFor(principal: Principal, resource: ResourceDescriptor) {
-  const slice: Slice = new Map();
-  principalEntities(slice, principal);
-  const resourceUid = resourceEntities(slice, resource);
-  return { principal: principalUid(principal), resource: resourceUid, entities: [...slice.values()] };
-}
 
 const TOOL_CONTEXT_ACTIONS: ReadonlySet<Action> = new Set(["call_tool", "use_hook"]);
 
@@ -170,12 +204,38 @@ const errorOf = (e: DetailedError, policyId?: string): PolicyError => {
 export interface EngineOptions {
   /** Attributes of `context.input` (see schema.ts). */
   input?: Record<string, CedarTypeText>;
+  /**
+   * The fast path (default): reuse decisions for requests a set cannot tell apart, and hand
+   * Cedar only the entities the set can observe. Off, every decision runs Cedar on the whole
+   * request (tests and the benchmark compare the two).
+   */
+  cacheDecisions?: boolean;
 }
+
+let engines = 0;
 
 export function createEngine(cedar: Cedar, options: EngineOptions = {}) {
   const schema = airlockSchema(options.input);
   const inputAttributes = new Set(Object.keys(options.input ?? {}));
-  const schemaName = "airlock";
+  const cacheDecisions = options.cacheDecisions ?? true;
+  const inputTypes = Object.entries(options.input ?? {});
+  /** Whether tool arguments (as `contextFor` converted them) have their declared types, as Cedar's request check would find. */
+  const inputConforms = (input: Record<string, CedarValueJson> | undefined) =>
+    input === undefined ||
+    inputTypes.every(([name, type]) => {
+      const value = input[name];
+      if (value === undefined) return true;
+      const isLong = (v: unknown) => typeof v === "number";
+      if (type === "String") return typeof value === "string";
+      if (type === "Long") return isLong(value);
+      if (type === "Bool") return typeof value === "boolean";
+      if (type === "Set<String>") return Array.isArray(value) && value.every((v) => typeof v === "string");
+      if (type === "Set<Long>") return Array.isArray(value) && value.every(isLong);
+      return false;
+    });
+  // Cedar's preparsed schemas and policy sets live in one store per isolate: each engine
+  // (one per `context.input` declaration) names its own, so engines never overwrite each other.
+  const schemaName = `airlock-${++engines}`;
   const loaded = cedar.preparseSchema(schemaName, schema);
   if (loaded.type !== "success") throw new Error(`Airlock schema: ${loaded.errors.map((e) => e.message).join("; ")}`);
 
@@ -184,7 +244,7 @@ export function createEngine(cedar: Cedar, options: EngineOptions = {}) {
    * assigned in text order) to each policy's `@id`. Cedar returns the parts sorted by
    * positional id as strings, so sorting the positional ids the same way pairs them up.
    */
-  function split(text: string): { ok: true; byPositional: Map<string, string>; policies: Record<string, string>; order: string[] } | { ok: false; errors: PolicyError[] } {
+  function split(text: string): { ok: true; byPositional: Map<string, string>; policies: Record<string, string>; order: string[]; json: unknown[]; actions: Record<string, string[] | null> } | { ok: false; errors: PolicyError[] } {
     const parts = cedar.policySetTextToParts(text);
     if (parts.type !== "success") return { ok: false, errors: parts.errors.map((e) => errorOf(e)) };
     if (parts.policy_templates.length > 0) return { ok: false, errors: [{ message: "policy templates (`?principal`, `?resource`) are not supported; write static policies" }] };
@@ -192,23 +252,35 @@ export function createEngine(cedar: Cedar, options: EngineOptions = {}) {
     const byPositional = new Map<string, string>();
     const policies: Record<string, string> = {};
     const errors: PolicyError[] = [];
+    const jsonForms: unknown[] = [];
+    const actions: Record<string, string[] | null> = {};
     parts.policies.forEach((policyText, i) => {
       const pos = positional[i]!;
       const json = cedar.policyToJson(policyText);
+      jsonForms.push(json.type === "success" ? json.json : null);
       const id = (json.type === "success" ? json.json.annotations?.id : undefined) ?? pos;
+      actions[id] = json.type === "success" ? actionScope(json.json) : null;
       if (Object.hasOwn(policies, id)) errors.push({ message: `two policies have @id("${id}")`, policyId: id });
       byPositional.set(pos, id);
       policies[id] = policyText;
     });
     if (errors.length > 0) return { ok: false, errors };
     const order = [...byPositional.entries()].sort((a, b) => Number(a[0].slice(6)) - Number(b[0].slice(6))).map(([, id]) => id);
-    return { ok: true, byPositional, policies, order };
+    return { ok: true, byPositional, policies, order, json: jsonForms, actions };
   }
 
   /** Parses and validates a policy set against the Airlock schema (strict mode); errors carry Cedar's positions in `text`. */
   function validatePolicySet(text: string): Validation {
+    return validated(text).validation;
+  }
+
+  /** Validation and the split it rests on (splitting costs a `policyToJson` per policy: do it once). */
+  function validated(text: string): { validation: Validation; parsed: ReturnType<typeof split> } {
     const parsed = split(text);
-    if (!parsed.ok) return parsed;
+    return { validation: parsed.ok ? validateSplit(text, parsed) : parsed, parsed };
+  }
+
+  function validateSplit(text: string, parsed: { byPositional: Map<string, string> }): Validation {
     const answer = cedar.validate({ schema, policies: { staticPolicies: text }, validationSettings: { mode: "strict" } });
     if (answer.type !== "success") return { ok: false, errors: answer.errors.map((e) => errorOf(e)) };
     const named = (list: { policyId: string; error: DetailedError }[]) =>
@@ -220,58 +292,151 @@ export function createEngine(cedar: Cedar, options: EngineOptions = {}) {
   /** Prepared sets of this isolate, by org; Cedar holds each under its org's slot. */
   const prepared = new Map<string, PreparedPolicySet>();
 
+  /** Validates a set and compiles it for storage (`compiled` only when it validates). */
+  function compile(text: string): { validation: Validation; compiled?: CompiledPolicySet } {
+    const { validation, parsed } = validated(text);
+    if (!validation.ok || !parsed.ok) return { validation };
+    const observed = observe(parsed.json);
+    return {
+      validation,
+      compiled: { policyIds: parsed.order, observed: { literals: [...observed.literals], attributes: [...observed.attributes], wholeContext: observed.wholeContext }, actions: parsed.actions },
+    };
+  }
+
+  /** The split and observations of a compiled set, from Cedar's parse alone (null when the text does not match it). */
+  function fromCompiled(text: string, compiled: CompiledPolicySet) {
+    const parts = cedar.policySetTextToParts(text);
+    if (parts.type !== "success" || parts.policies.length !== compiled.policyIds.length || parts.policy_templates.length > 0) return null;
+    const positional = parts.policies.map((_, i) => `policy${i}`).sort();
+    const byPositional = new Map<string, string>();
+    const policies: Record<string, string> = {};
+    parts.policies.forEach((policyText, i) => {
+      const id = compiled.policyIds[Number(positional[i]!.slice(6))]!;
+      byPositional.set(positional[i]!, id);
+      policies[id] = policyText;
+    });
+    const { literals, attributes, wholeContext } = compiled.observed;
+    return { byPositional, policies, order: compiled.policyIds, observed: { literals: new Set(literals), attributes: new Set(attributes), wholeContext }, actions: compiled.actions };
+  }
+
   /**
    * The org's policy set at `version`, prepared once per isolate. Validates first: a set
-   * that does not validate is never prepared (throws with the errors).
+   * that does not validate is never prepared (throws with the errors). With its compiled
+   * form (stored with the version) it skips parsing policy by policy.
    */
-  function preparePolicySet(org: string, version: number, text: string): PreparedPolicySet {
+  function preparePolicySet(org: string, version: number, text: string, compiled?: CompiledPolicySet): PreparedPolicySet {
     const current = prepared.get(org);
     if (current && current.version === version) return current;
-    const validation = validatePolicySet(text);
-    if (!validation.ok) throw new PolicySetInvalid(validation.errors);
-    const parsed = split(text);
-    if (!parsed.ok) throw new PolicySetInvalid(parsed.errors);
-    const set: PreparedPolicySet = { org, version, policyIds: parsed.order, policies: parsed.policies, slot: `org:${org}` };
-    load(set);
+    const fast = compiled ? fromCompiled(text, compiled) : null;
+    let split: { policies: Record<string, string>; order: string[]; observed: Observed; actions: Record<string, string[] | null> };
+    if (fast) {
+      const validation = validateSplit(text, fast);
+      if (!validation.ok) throw new PolicySetInvalid(validation.errors);
+      split = fast;
+    } else {
+      const { validation, parsed } = validated(text);
+      if (!validation.ok) throw new PolicySetInvalid(validation.errors);
+      if (!parsed.ok) throw new PolicySetInvalid(parsed.errors);
+      split = { ...parsed, observed: observe(parsed.json) };
+    }
+    const set: PreparedPolicySet = { org, version, policyIds: split.order, policies: split.policies, slot: `${schemaName}:org:${org}`, observed: split.observed, actions: split.actions, decisions: new Map(), validShapes: new Set() };
     prepared.set(org, set);
     return set;
   }
 
-  /** The set Cedar holds in each slot (a slot is reused by the org's next version). */
-  const inSlot = new Map<string, PreparedPolicySet>();
-  function load(set: PreparedPolicySet) {
-    const answer = cedar.preparsePolicySet(set.slot, { staticPolicies: { ...set.policies } });
-    if (answer.type !== "success") throw new PolicySetInvalid(answer.errors.map((e) => errorOf(e)));
-    inSlot.set(set.slot, set);
+  /**
+   * A set that is not an org's active one (a draft, or an older version under test or
+   * simulation): validated, then held in one scratch slot that any such set may take over
+   * (each decision puts its own set back when another took the slot).
+   */
+  function prepareScratch(version: number, text: string): PreparedPolicySet {
+    const { validation, parsed } = validated(text);
+    if (!validation.ok) throw new PolicySetInvalid(validation.errors);
+    if (!parsed.ok) throw new PolicySetInvalid(parsed.errors);
+    const set: PreparedPolicySet = { org: "", version, policyIds: parsed.order, policies: parsed.policies, slot: `${schemaName}:scratch`, observed: observe(parsed.json), actions: parsed.actions, decisions: new Map(), validShapes: new Set() };
+    return set;
   }
 
-  function decideIn(set: PreparedPolicySet, principalEntity: { type: string; id: string }, resourceEntity: { type: string; id: string }, action: Action, context: Record<string, CedarValueJson>, entities: EntityJson[]): Decision {
-    // A caller may hold an older version than the slot now has: put its own back first.
-    if (inSlot.get(set.slot) !== set) load(set);
+  /**
+   * The slot holding the set's policies that can apply to `action` (a policy whose scope
+   * names other actions never applies, so Cedar need not evaluate it), parsed into Cedar's
+   * store on first use. The set Cedar holds in each slot is tracked: a slot is reused by the
+   * org's next version, and a caller may still hold an older one (it is put back).
+   */
+  const inSlot = new Map<string, PreparedPolicySet>();
+  function slotFor(set: PreparedPolicySet, action: Action | "*"): string {
+    const slot = `${set.slot}|${action}`;
+    if (inSlot.get(slot) === set) return slot;
+    const applies = (id: string) => action === "*" || (set.actions[id]?.includes(action) ?? true);
+    const policies = Object.fromEntries(Object.entries(set.policies).filter(([id]) => applies(id)));
+    const answer = cedar.preparsePolicySet(slot, { staticPolicies: policies });
+    if (answer.type !== "success") throw new PolicySetInvalid(answer.errors.map((e) => errorOf(e)));
+    inSlot.set(slot, set);
+    return slot;
+  }
+
+  /**
+   * A decision, from the set's cache when it has seen a request it cannot tell apart from
+   * this one. `subject` is the key part of principal and context (observed.ts); `entities`
+   * are built only when Cedar has to run.
+   */
+  function decideIn(set: PreparedPolicySet, principalEntity: { type: string; id: string }, resourceEntity: { type: string; id: string }, action: Action, context: Record<string, CedarValueJson>, subject: () => string, resourceSlice: Slice, principalSlice: EntityJson[]): Decision {
+    if (!cacheDecisions) return cedarDecide(set, principalEntity, resourceEntity, action, context, [...principalSlice, ...resourceSlice.values()]);
+    const key = `${action}\u0002${subject()}\u0002${resourceKey(set.observed, resourceEntity, resourceSlice.values())}`;
+    const cached = set.decisions.get(key);
+    if (cached) return cached;
+    const entities = [...principalSlice, ...resourceSlice.values()];
+    const needed = neededEntities(set.observed, { principal: principalEntity, resource: resourceEntity, context, entities });
+    // Cedar's request check depends on the principal's, the action's and the resource's types
+    // and on the context's types, which Airlock builds itself, except for tool arguments:
+    // once a shape passed, requests of that shape whose arguments have their declared types skip it.
+    const validate = !inputConforms(context.input as Record<string, CedarValueJson> | undefined) || !set.validShapes.has(shapeOf(principalEntity, action, resourceEntity));
+    let decision: Decision;
+    if (validate) decision = cedarDecide(set, principalEntity, resourceEntity, action, context, needed, true);
+    else {
+      const pruned = pruneRequest(set.observed, context, needed, ALWAYS_KEYED);
+      decision = cedarDecide(set, principalEntity, resourceEntity, action, pruned.context, pruned.entities, false);
+    }
+    if (set.decisions.size >= MAX_CACHED_DECISIONS) set.decisions.clear();
+    set.decisions.set(key, decision);
+    return decision;
+  }
+
+  function cedarDecide(set: PreparedPolicySet, principalEntity: { type: string; id: string }, resourceEntity: { type: string; id: string }, action: Action, context: Record<string, CedarValueJson>, entities: EntityJson[], validateRequest = true): Decision {
     const answer = cedar.statefulIsAuthorized({
       principal: principalEntity,
       action: uid("Action", action),
       resource: resourceEntity,
       context,
       entities,
-      preparsedPolicySetId: set.slot,
-      preparsedSchemaName: schemaName,
-      validateRequest: true,
+      // The fast path evaluates only the policies that can apply to the action; without it, all.
+      preparsedPolicySetId: slotFor(set, cacheDecisions ? action : "*"),
+      // Unchecked (a shape Cedar's request check passed before), Cedar needs no schema either:
+      // Airlock builds the entities and the context to it, with explicit extension values.
+      ...(validateRequest ? { preparsedSchemaName: schemaName, validateRequest } : {}),
     });
-    if (answer.type !== "success") return { decision: "deny", determining: [], errors: answer.errors.map((e) => e.message) };
+    // Frozen: a cached decision is handed to every request that shares it.
+    if (answer.type !== "success") return Object.freeze({ decision: "deny", determining: [], errors: answer.errors.map((e) => e.message) });
+    if (validateRequest) set.validShapes.add(shapeOf(principalEntity, action, resourceEntity));
     const { decision, diagnostics } = answer.response;
-    return {
+    return Object.freeze({
       decision,
       determining: diagnostics.reason,
       errors: diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
-    };
+    });
   }
 
   /** One decision; default deny when no policy permits. */
   function decide(set: PreparedPolicySet, request: DecisionRequest): Decision {
-    const slice = entitiesFor(request.principal, request.resource);
+    const principalSlice: Slice = new Map();
+    principalEntities(principalSlice, request.principal);
+    const resourceSlice: Slice = new Map();
+    const resourceEntity = resourceEntities(resourceSlice, request.resource);
+    const principalEntity = principalUid(request.principal);
     const context = contextFor(request.action, request, request.principal, inputAttributes);
-    return decideIn(set, slice.principal, slice.resource, request.action, context, slice.entities);
+    const principalList = [...principalSlice.values()];
+    const subject = () => subjectKey(set.observed, principalEntity, context, principalList, ALWAYS_KEYED);
+    return decideIn(set, principalEntity, resourceEntity, request.action, context, subject, resourceSlice, principalList);
   }
 
   /** Decisions for many resources of one principal and action (e.g. every tool of a `tools/list`), in order. */
@@ -281,14 +446,16 @@ export function createEngine(cedar: Cedar, options: EngineOptions = {}) {
     const principalEntity = principalUid(request.principal);
     const context = contextFor(request.action, request, request.principal, inputAttributes);
     const shared = [...base.values()];
+    let subject: string | undefined;
+    const subjectOnce = () => (subject ??= subjectKey(set.observed, principalEntity, context, shared, ALWAYS_KEYED));
     return request.resources.map((resource) => {
       const slice: Slice = new Map();
       const resourceEntity = resourceEntities(slice, resource);
-      return decideIn(set, principalEntity, resourceEntity, request.action, context, [...shared, ...slice.values()]);
+      return decideIn(set, principalEntity, resourceEntity, request.action, context, subjectOnce, slice, shared);
     });
   }
 
-  return { schema, validatePolicySet, preparePolicySet, decide, decideMany };
+  return { schema, inputAttributes: inputAttributes as ReadonlySet<string>, validatePolicySet, compile, preparePolicySet, prepareScratch, decide, decideMany };
 }
 
 export type Engine = ReturnType<typeof createEngine>;

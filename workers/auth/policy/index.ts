@@ -1,27 +1,93 @@
 // The auth Worker's policy engine: Cedar (web build, loaded once per isolate) over the
-// Airlock schema, and where an org's active policy set comes from.
+// Airlock schema, and the org's active policy set from D1, cached per isolate by the
+// org's config version (every admin write bumps it), so the hot path reads no D1 row.
+import { database, orgScope, type Db } from "../../../shared/db/index.ts";
+import type { AirlockEvent } from "../../../shared/events.ts";
+import type { PolicyAction, RequestFacts, ResourceDescriptor } from "../../../shared/policy.ts";
+import type { Principal } from "../../../shared/principal.ts";
+import type { AdmitDecision, AuthorizeManyInput, AuthorizeManyResult, PolicyMode } from "../../../shared/rpc.ts";
 import * as cedar from "./cedar.ts";
-import { createEngine, type PreparedPolicySet } from "./engine.ts";
-import { starterPolicySet } from "./templates.ts";
+import { createEngine, type Engine, type PreparedPolicySet } from "./engine.ts";
+import type { CedarTypeText } from "./schema.ts";
+import { decisionEvent, emitDecision, manyDecisionsEvent, type DecisionInput } from "./decision-event.ts";
+import { readActive, type ActivePolicySet } from "./store.ts";
 
-export const engine = createEngine(cedar);
-
-export interface ActivePolicySet {
-  version: number;
-  text: string;
+/** One engine per declaration of `context.input` (tool arguments policies may read), made once per isolate. */
+const engines = new Map<string, Engine>();
+export function engineFor(input: Record<string, CedarTypeText> = {}): Engine {
+  const key = JSON.stringify(Object.entries(input).sort(([a], [b]) => (a < b ? -1 : 1)));
+  let engine = engines.get(key);
+  if (!engine) engines.set(key, (engine = createEngine(cedar, { input })));
+  return engine;
 }
+
+const activeByOrg = new Map<string, { configVersion: number; active: Promise<ActivePolicySet> }>();
+
+/** The org's active policy set (version 0, the starter templates, until the org activates one). */
+export function activePolicySet(db: Db, orgId: string, configVersion: number): Promise<ActivePolicySet> {
+  const cached = activeByOrg.get(orgId);
+  if (cached && cached.configVersion >= configVersion) return cached.active;
+  const active = readActive(orgScope(db, orgId));
+  const entry = { configVersion, active };
+  activeByOrg.set(orgId, entry);
+  // A failed read is not cached: the next request tries again.
+  active.catch(() => activeByOrg.get(orgId) === entry && activeByOrg.delete(orgId));
+  return active;
+}
+
+/** The org's active set, prepared once per isolate per version, and how its decisions apply. */
+export async function activePrepared(db: Db, orgId: string, configVersion: number): Promise<{ engine: Engine; set: PreparedPolicySet; mode: PolicyMode }> {
+  const active = await activePolicySet(db, orgId, configVersion);
+  const engine = engineFor(active.input);
+  return { engine, set: engine.preparePolicySet(orgId, active.version, active.text, active.compiled ?? undefined), mode: active.mode };
+}
+
+interface Recorder {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/** Builds, logs and sends an event after the answer has gone (the next task), kept alive by waitUntil. */
+function afterAnswer(ctx: Recorder, queue: Queue<AirlockEvent>, event: () => AirlockEvent) {
+  ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 0)).then(() => emitDecision(queue, event())));
+}
+
+/** What `admit()` decided, for its event: kept until the admission is final. */
+const pendingRecords = new WeakMap<AdmitDecision, { input: DecisionInput; resource: ResourceDescriptor }>();
 
 /**
- * The org's active policy set. Until versioned policy sets are stored (D1, the rest of
- * issue 5), every org runs the starter templates as version 0; the versioning work
- * replaces only this function.
+ * `admit()`'s decision under the org's active set. Not recorded yet: admission may decide
+ * again (an admin write landed meanwhile), so `recordAdmission` records the one returned.
  */
-export async function activePolicySet(_orgId: string, _configVersion: number): Promise<ActivePolicySet> {
-  return { version: 0, text: starterPolicySet() };
+export async function admitDecision(
+  db: D1Database,
+  input: { requestId: string; org: { id: string; slug: string }; configVersion: number; principal: Principal; action: PolicyAction; resource: ResourceDescriptor; facts?: RequestFacts },
+): Promise<AdmitDecision> {
+  const { engine, set, mode } = await activePrepared(database(db), input.org.id, input.configVersion);
+  const facts = { ...input.facts, now: input.facts?.now ?? new Date() };
+  const decision = engine.decide(set, { ...facts, principal: input.principal, action: input.action, resource: input.resource });
+  const admitted: AdmitDecision = { ...decision, policy_version: set.version, mode };
+  const record = { requestId: input.requestId, org: input.org, principal: input.principal, action: input.action, facts, version: set.version, mode, inputAttributes: engine.inputAttributes };
+  pendingRecords.set(admitted, { input: record, resource: input.resource });
+  return admitted;
 }
 
-/** The org's active set, prepared once per isolate per version. */
-export async function activePrepared(orgId: string, configVersion: number): Promise<PreparedPolicySet> {
-  const active = await activePolicySet(orgId, configVersion);
-  return engine.preparePolicySet(orgId, active.version, active.text);
+/** Records the decision `admit()` returns, off the critical path. */
+export function recordAdmission(queue: Queue<AirlockEvent>, ctx: Recorder) {
+  return <R extends { ok: boolean; decision?: AdmitDecision }>(result: R): R => {
+    const pending = result.ok && result.decision ? pendingRecords.get(result.decision) : undefined;
+    if (pending) afterAnswer(ctx, queue, () => decisionEvent(pending.input, pending.resource, result.decision!));
+    return result;
+  };
+}
+
+/** `authorizeMany()`: one decision per resource, one event for the call. */
+export async function authorizeMany(env: { DB: D1Database; EVENTS: Queue<AirlockEvent> }, ctx: Recorder, input: AuthorizeManyInput): Promise<AuthorizeManyResult> {
+  if (input.principal.org_id !== input.org_id) throw new Error("authorizeMany: the principal belongs to another org");
+  const { engine, set, mode } = await activePrepared(database(env.DB), input.org_id, input.configVersion);
+  const facts = { ...input.facts, now: input.facts?.now ?? new Date() };
+  const decisions = engine.decideMany(set, { ...facts, principal: input.principal, action: input.action, resources: input.resources });
+  const org = { id: input.org_id, slug: input.principal.org_slug ?? "" };
+  const record = { requestId: input.request_id, org, principal: input.principal, action: input.action, facts, version: set.version, mode, inputAttributes: engine.inputAttributes };
+  afterAnswer(ctx, env.EVENTS, () => manyDecisionsEvent(record, input.resources, decisions));
+  return { policy_version: set.version, mode, decisions };
 }

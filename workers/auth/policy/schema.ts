@@ -18,10 +18,10 @@
 //   `context.time` also carries UTC `hour`, `minute` and `weekday` (0 = Sunday) as Longs,
 //   which is what most time windows need (`context.time.hour >= 8`).
 // - `context.input` is the tool call's arguments. Cedar validates a record only against a
-//   declared type (open records are experimental in 4.13), so its attributes are declared
-//   by the caller of `airlockSchema` (from the registry's input schemas: the remaining work
-//   of issue 5); undeclared arguments are dropped from the request, and a declared one of
-//   the wrong type makes the request invalid (denied, never skipped).
+//   declared type (open records are experimental in 4.13), so each policy set version
+//   declares the arguments its policies read (`input: { sql: "String" }`; one engine per
+//   declaration, policy/index.ts); undeclared arguments are dropped from the request, and a
+//   declared one of the wrong type makes the request invalid (denied, never skipped).
 
 /** A Cedar type as written in the schema (`String`, `Long`, `Bool`, `Set<String>`, …). */
 export type CedarTypeText = string;

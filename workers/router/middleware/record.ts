@@ -38,6 +38,7 @@ export const recordRequest = createMiddleware<RouterEnv>(async (c, next) => {
   c.set("principal", null);
   c.set("configVersion", 0);
   c.set("reason", undefined);
+  c.set("outcome", undefined);
 
   await next();
 
@@ -60,9 +61,12 @@ export const recordRequest = createMiddleware<RouterEnv>(async (c, next) => {
   };
   c.executionCtx.waitUntil(
     (async () => {
-      const reason = c.get("reason") ?? (await reasonOf(response));
-      const durationMs = performance.now() - started;
-      await emitEvent(c.env, apiActivityEvent({ ...record, durationMs, ...(reason ? { reason } : {}) }));
+      // A gateway call's event waits for its stream to end, so it carries usage, cost and total latency.
+      const outcome = await c.get("outcome");
+      const reason = outcome?.reason ?? c.get("reason") ?? (await reasonOf(response));
+      const durationMs = (outcome?.endedAt ?? performance.now()) - started;
+      const attributes = outcome ? { attributes: outcome.attributes } : {};
+      await emitEvent(c.env, apiActivityEvent({ ...record, durationMs, ...attributes, ...(reason ? { reason } : {}) }));
     })(),
   );
 });

@@ -1,0 +1,16 @@
+import type { AirlockEvent } from "../../shared/events.ts";
+import type { AuthRpc, Binding, GuardrailRpc } from "../../shared/rpc.ts";
+
+export interface Env {
+  DB: D1Database;
+  ORG_STATE: DurableObjectNamespace;
+  AUTH: Binding<AuthRpc>;
+  GUARDRAIL: Binding<GuardrailRpc>;
+  EVENTS: Queue<AirlockEvent>;
+  /** Seals upstream secrets; the session-id key is derived from it once per isolate. */
+  MASTER_KEY: string;
+  /** "true" only in local development: upstreams may be on loopback/private addresses over http. */
+  ALLOW_PRIVATE_UPSTREAMS?: string;
+  MAX_MESSAGE_BYTES?: string;
+  UPSTREAM_TIMEOUT_MS?: string;
+}

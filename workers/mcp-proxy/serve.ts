@@ -1,0 +1,168 @@
+import { MCP_ATTRIBUTES_HEADER, type McpRequestContext } from "../../shared/rpc.ts";
+import { principalKey, type Call, type McpAttributes } from "./call.ts";
+import type { Env } from "./env.ts";
+import { classify, rpcError, RPC, type Classified, type JsonRpcId } from "./jsonrpc.ts";
+import { registryOf, visibleTo } from "./registry.ts";
+import { post, relay, unavailable } from "./relay.ts";
+import { openSession, sealSession, type SessionState } from "./session.ts";
+import { serveSingle } from "./single.ts";
+import { exchange } from "./upstream/streamable-http.ts";
+import { virtualMembers, serveVirtual, initializeVirtual } from "./virtual.ts";
+
+export const PROTOCOL_VERSIONS = ["2025-03-26", "2025-06-18", "2025-11-25"];
+const SESSION_HEADER = "mcp-session-id";
+
+const DEFAULT_MAX_MESSAGE_BYTES = 512 * 1024;
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+async function shortHash(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest).slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** `/mcp/<name>` for an authenticated principal: a registered server or a virtual server. */
+export async function serve(env: Env, waitUntil: Call["waitUntil"], request: Request, context: McpRequestContext): Promise<Response> {
+  const attributes: McpAttributes = {};
+  const started = performance.now();
+  let response: Response;
+  try {
+    response = await handle(env, waitUntil, request, context, attributes);
+  } catch (error) {
+    console.error(JSON.stringify({ level: "error", worker: "mcp-proxy", request_id: context.requestId, error: error instanceof Error ? error.message : String(error) }));
+    response = rpcError(null, RPC.internalError, `The gateway failed; quote request id ${context.requestId} to support`, 500);
+  }
+  attributes["airlock.gateway_ms"] = Math.round((performance.now() - started) * 1000) / 1000;
+  const out = new Response(response.body, response);
+  out.headers.set(MCP_ATTRIBUTES_HEADER, JSON.stringify(attributes));
+  return out;
+}
+
+async function handle(env: Env, waitUntil: Call["waitUntil"], request: Request, context: McpRequestContext, attributes: McpAttributes): Promise<Response> {
+  const { org, principal } = context;
+  const match = /^\/mcp\/([^/]+)\/?$/.exec(new URL(request.url).pathname);
+  if (!match) return rpcError(null, RPC.serverNotFound, "Address an MCP server as /mcp/<server>", 404);
+  const name = match[1]!;
+  attributes["airlock.mcp.server"] = name;
+
+  const message = request.method === "POST" ? await parseMessage(env, request, attributes) : null;
+  const id = message && !(message instanceof Response) && message.kind !== "response" && "id" in message.message ? message.message.id : null;
+  const registry = await registryOf(env, org.id, context.configVersion);
+  const teams = principal.teams.map((t) => t.id);
+  const server = registry.servers.get(name);
+  const virtual = server ? undefined : registry.virtuals.get(name);
+  const target = server ?? virtual;
+  if (!target || !visibleTo(target, teams)) {
+    return rpcError(id, RPC.serverNotFound, `No MCP server named '${name}' is registered in org ${org.slug}`, 404);
+  }
+
+  const version = request.headers.get("mcp-protocol-version");
+  if (version !== null && !PROTOCOL_VERSIONS.includes(version)) {
+    return rpcError(id, RPC.badRequest, `Bad Request: unsupported MCP-Protocol-Version ${version} (supported: ${PROTOCOL_VERSIONS.join(", ")})`, 400);
+  }
+  const call: Call = {
+    env, waitUntil, org, principal, requestId: context.requestId, configVersion: context.configVersion, registry,
+    protocolVersion: version, accept: request.headers.get("accept"), lastEventId: request.headers.get("last-event-id"),
+    timeoutMs: Number(env.UPSTREAM_TIMEOUT_MS) || DEFAULT_TIMEOUT_MS, attributes,
+  };
+
+  const opened = async (answering: JsonRpcId | null): Promise<SessionState | Response> => {
+    const header = request.headers.get(SESSION_HEADER);
+    if (!header) return rpcError(answering, RPC.badRequest, "Bad Request: Mcp-Session-Id header is required (initialize first)", 400);
+    const session = await openSession(env.MASTER_KEY, org.id, header);
+    attributes["mcp.session.id"] = await shortHash(header);
+    if (!session || session.p !== principalKey(principal) || session.n !== name) {
+      return rpcError(answering, -32001, "Session not found: initialize again", 404);
+    }
+    return session;
+  };
+
+  if (request.method === "POST") {
+    if (message instanceof Response) return message;
+    const classified = message!;
+    if (classified.kind === "request") attributes["mcp.method.name"] = classified.message.method;
+    if (classified.kind === "request" && classified.message.method === "initialize") return initialize(call, name, classified);
+    const session = await opened(id);
+    if (session instanceof Response) return session;
+    if (server) return serveSingle(call, { server, sessionId: session.u[name] ?? null, init: session.i ?? null }, classified);
+    return serveVirtual(call, virtual!, virtualMembers(call, virtual!, session), classified);
+  }
+
+  if (request.method === "GET" || request.method === "DELETE") {
+    if (request.method === "GET" && !(request.headers.get("accept") ?? "").includes("text/event-stream")) {
+      return rpcError(null, RPC.badRequest, "Not Acceptable: the GET stream is text/event-stream", 406);
+    }
+    const session = await opened(null);
+    if (session instanceof Response) return session;
+    // No standalone stream for a virtual server (several upstreams) or a legacy one (no session to listen on).
+    if (request.method === "GET" && server?.transport !== "streamable_http") return new Response(null, { status: 405, headers: { allow: "POST, DELETE" } });
+    const members = (server ? [{ server, sessionId: session.u[name] ?? null }] : virtualMembers(call, virtual!, session)).filter((m) => m.server.transport === "streamable_http");
+    try {
+      const answers = await Promise.all(members.map((m) => exchange(m.server, {
+        method: request.method as "GET" | "DELETE", sessionId: m.sessionId, protocolVersion: version, accept: call.accept, lastEventId: call.lastEventId, timeoutMs: call.timeoutMs,
+      })));
+      if (request.method === "DELETE") {
+        await Promise.all(answers.map((a) => a.body?.cancel()));
+        return new Response(null, { status: answers.every((a) => a.status === 405) ? 405 : 200 });
+      }
+      const answer = answers[0]!;
+      if (answer.status === 200) return new Response(answer.body, { status: 200, headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
+      if (answer.status === 405) {
+        await answer.body?.cancel();
+        return new Response(null, { status: 405, headers: { allow: "POST, DELETE" } });
+      }
+      return await relay(call, name, null, answer);
+    } catch (error) {
+      return unavailable(null, name, error);
+    }
+  }
+  return new Response(null, { status: 405, headers: { allow: "GET, POST, DELETE" } });
+}
+
+/** A POSTed body as one JSON-RPC message, or the JSON-RPC error that refuses it. */
+async function parseMessage(env: Env, request: Request, attributes: McpAttributes): Promise<Classified | Response> {
+  const type = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
+  if (type !== "application/json") return rpcError(null, RPC.invalidRequest, "Invalid Request: send JSON-RPC as application/json", 415);
+  const text = await request.text();
+  const limit = Number(env.MAX_MESSAGE_BYTES) || DEFAULT_MAX_MESSAGE_BYTES;
+  attributes["airlock.request_bytes"] = text.length;
+  if (text.length > limit) return rpcError(null, RPC.invalidRequest, `Invalid Request: the message is larger than ${limit} bytes`, 413);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return rpcError(null, RPC.parseError, "Parse error: the body is not valid JSON", 400);
+  }
+  if (Array.isArray(body)) return rpcError(null, RPC.invalidRequest, "Invalid Request: JSON-RPC batches are not supported; send one message per request", 400);
+  const classified = classify(body);
+  if (!classified) {
+    const id = (body as { id?: unknown } | null)?.id;
+    return rpcError(typeof id === "string" || typeof id === "number" ? id : null, RPC.invalidRequest, "Invalid Request: not a JSON-RPC 2.0 message", 400);
+  }
+  return classified;
+}
+
+/** A new session: the upstream(s) initialise, and their session ids are sealed into the client's. */
+async function initialize(call: Call, name: string, classified: Classified & { kind: "request" }): Promise<Response> {
+  const base = { p: principalKey(call.principal), n: name, ...(classified.message.params ? { i: classified.message.params } : {}) };
+  const server = call.registry.servers.get(name);
+  const { id } = classified.message;
+  if (!server) {
+    const virtual = call.registry.virtuals.get(name)!;
+    const { response, sessions } = await initializeVirtual(call, virtual, classified.message);
+    if (!sessions) return response;
+    response.headers.set(SESSION_HEADER, await sealSession(call.env.MASTER_KEY, call.org.id, { ...base, u: sessions }));
+    return response;
+  }
+  try {
+    const upstream = await post(call, { server, sessionId: null }, classified.message);
+    const upstreamSession = upstream.headers.get(SESSION_HEADER);
+    const response = await relay(call, name, id, upstream);
+    if (response.status !== 200) return response;
+    const sealed = await sealSession(call.env.MASTER_KEY, call.org.id, { ...base, u: { [name]: upstreamSession } });
+    const out = new Response(response.body, response);
+    out.headers.set(SESSION_HEADER, sealed);
+    return out;
+  } catch (error) {
+    return unavailable(id, name, error);
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Client-facing `Mcp-Session-Id`: the upstream session id(s) and who they belong to,
+ * sealed with AES-GCM under a key derived once per isolate from MASTER_KEY (HKDF), so
+ * any replica can serve any session and no sticky state is kept. The org id is bound in
+ * as associated data; the principal and server are checked on every use.
+ */
+export interface SessionState {
+  /** Principal: user id, else credential id. */
+  p: string;
+  /** The server or virtual server name the session was opened on. */
+  n: string;
+  /** Upstream server name → its session id (null when the upstream is stateless). */
+  u: Record<string, string | null>;
+  /** The client's initialize params, for legacy HTTP+SSE upstreams (each request re-initialises them). */
+  i?: Record<string, unknown>;
+}
+
+const PREFIX = "s1.";
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+let sessionKey: Promise<CryptoKey> | undefined;
+
+function keyOf(masterKey: string): Promise<CryptoKey> {
+  sessionKey ??= (async () => {
+    const raw = Uint8Array.from(atob(masterKey), (c) => c.charCodeAt(0));
+    const base = await crypto.subtle.importKey("raw", raw, "HKDF", false, ["deriveKey"]);
+    return crypto.subtle.deriveKey(
+      { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: encoder.encode("airlock mcp session v1") },
+      base,
+      { name: "AES-GCM", length: 256 },
+      false,
+      ["encrypt", "decrypt"],
+    );
+  })();
+  sessionKey.catch(() => (sessionKey = undefined));
+  return sessionKey;
+}
+
+const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+const fromB64url = (text: string) => Uint8Array.from(atob(text.replaceAll("-", "+").replaceAll("_", "/")), (c) => c.charCodeAt(0));
+
+export async function sealSession(masterKey: string, orgId: string, state: SessionState): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: encoder.encode(orgId) }, await keyOf(masterKey), encoder.encode(JSON.stringify(state)));
+  const out = new Uint8Array(12 + sealed.byteLength);
+  out.set(iv);
+  out.set(new Uint8Array(sealed), 12);
+  return PREFIX + b64url(out);
+}
+
+/** The session, or null when the id is not one this org's gateway issued. */
+export async function openSession(masterKey: string, orgId: string, id: string): Promise<SessionState | null> {
+  if (!id.startsWith(PREFIX) || id.length > 8192) return null;
+  try {
+    const bytes = fromB64url(id.slice(PREFIX.length));
+    const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.slice(0, 12), additionalData: encoder.encode(orgId) }, await keyOf(masterKey), bytes.slice(12));
+    return JSON.parse(decoder.decode(plain)) as SessionState;
+  } catch {
+    return null;
+  }
+}
