@@ -8,6 +8,10 @@
 //   CLOUDFLARE_ACCOUNT_ID  optional; needed when the token can see more than one account
 //   OPERATOR_TOKEN         optional: uploaded as airlock-auth's secret with its deploy; without
 //                          it airlock-auth keeps the secret it has (a first deploy needs one)
+//   MASTER_KEY             optional: 32 bytes, base64 (`openssl rand -base64 32`); wraps every org's
+//                          data key. Uploaded to each Worker that seals or opens secrets (auth,
+//                          guardrail, mcp-proxy, router); without it they keep the one they have.
+//                          Keep it safe: losing it loses every stored provider and upstream secret.
 //
 // Order: queues (a producer or consumer cannot be deployed before its queue exists) → the KV
 // namespaces (airlock-auth's OAUTH_KV, titled <worker>-<binding>) → the D1 database → its migrations (new code never meets an old schema; migrations are additive) →
@@ -53,7 +57,22 @@ if (!hasToken && !DRY_RUN) {
       "  CLOUDFLARE_API_TOKEN=… CLOUDFLARE_ACCOUNT_ID=… AIRLOCK_DOMAIN=… npm run deploy",
   );
 }
-const operatorToken = process.env["OPERATOR_TOKEN"]?.trim() || undefined;
+/** The secrets a deploy can upload, and which Workers read each (their env.ts declares it). */
+const SECRET_READERS: Record<string, string[]> = {
+  OPERATOR_TOKEN: ["airlock-auth"],
+  MASTER_KEY: ["airlock-auth", "airlock-guardrail", "airlock-mcp-proxy", "airlock-router"],
+};
+const secrets = Object.fromEntries(
+  Object.keys(SECRET_READERS).flatMap((name) => {
+    const value = process.env[name]?.trim();
+    return value ? [[name, value]] : [];
+  }),
+);
+if (secrets["MASTER_KEY"] && Buffer.from(secrets["MASTER_KEY"], "base64").length !== 32) {
+  fail("MASTER_KEY must be 32 bytes, base64-encoded (openssl rand -base64 32)");
+}
+/** What one Worker's deploy uploads: the given secrets it reads. */
+const secretsOf = (worker: string) => Object.fromEntries(Object.entries(secrets).filter(([name]) => SECRET_READERS[name]!.includes(worker)));
 
 // ---- what the configs say ----------------------------------------------------------------
 /** bundle.ts's config type, plus the KV namespaces (wrangler's own Config has them). */
@@ -278,26 +297,28 @@ if (migrationsOwner) {
 }
 
 let secretsDir: string | undefined;
-const deploys: { worker: string; argv: string[] }[] = [];
-for (const { config } of internal) {
-  const argv = ["deploy", "-c", configFor.get(config.name!)!];
-  if (config.name === "airlock-auth" && operatorToken) {
-    if (DRY_RUN) argv.push("--secrets-file", "<temporary JSON holding OPERATOR_TOKEN>");
-    else {
-      secretsDir = mkdtempSync(join(tmpdir(), "airlock-deploy-"));
-      const file = join(secretsDir, "secrets.json");
-      writeFileSync(file, JSON.stringify({ OPERATOR_TOKEN: operatorToken }), { mode: 0o600 });
-      argv.push("--secrets-file", file);
-    }
-  }
-  deploys.push({ worker: config.name!, argv });
+/** `--secrets-file` for a Worker's deploy when it has secrets to upload (a 0600 file, removed after). */
+function withSecrets(worker: string, argv: string[]): string[] {
+  const own = secretsOf(worker);
+  if (Object.keys(own).length === 0) return argv;
+  if (DRY_RUN) return [...argv, "--secrets-file", `<temporary JSON holding ${Object.keys(own).join(", ")}>`];
+  secretsDir ??= mkdtempSync(join(tmpdir(), "airlock-deploy-"));
+  const file = join(secretsDir, `${worker}.json`);
+  writeFileSync(file, JSON.stringify(own), { mode: 0o600 });
+  return [...argv, "--secrets-file", file];
 }
-deploys.push({ worker: router.config.name!, argv: ["deploy", "-c", configFor.get(router.config.name!)!, "--route", route, "--var", `BASE_DOMAIN:${DOMAIN}`] });
+const deploys: { worker: string; argv: string[] }[] = [];
+for (const { config } of internal) deploys.push({ worker: config.name!, argv: withSecrets(config.name!, ["deploy", "-c", configFor.get(config.name!)!]) });
+deploys.push({
+  worker: router.config.name!,
+  argv: withSecrets(router.config.name!, ["deploy", "-c", configFor.get(router.config.name!)!, "--route", route, "--var", `BASE_DOMAIN:${DOMAIN}`]),
+});
 
 try {
   console.log(`\n5. Internal Workers (${internal.map((w) => w.config.name).join(", ")}), then 6. the router on ${route}`);
-  if (!operatorToken) {
-    console.log(`   (OPERATOR_TOKEN not set: airlock-auth keeps its current secret. First deploy? Run: npx wrangler secret put OPERATOR_TOKEN --name airlock-auth)`);
+  for (const [name, readers] of Object.entries(SECRET_READERS)) {
+    if (secrets[name]) continue;
+    console.log(`   (${name} not set: ${readers.join(", ")} will keep the value already set. First deploy? Set ${name} for this run, or \`npx wrangler secret put ${name} --name <worker>\` for each.)`);
   }
   for (const { worker, argv } of deploys) {
     if (DRY_RUN) console.log(show(argv));
