@@ -211,6 +211,8 @@ export const MCP_ATTRIBUTES_HEADER = "x-airlock-mcp";
 export interface McpRpc extends HealthRpc, ApiRpc {
   /** Serve `/mcp/<server>…` for an authenticated principal, in the MCP protocol (JSON-RPC errors). */
   serve(request: Request, context: McpRequestContext): Promise<Response>;
+  /** Serve `/mcp-connect/…` on an org's host: a user's browser connecting their upstream account (no Airlock credential). */
+  connectAccount(request: Request, context: { requestId: string; orgSlug: string }): Promise<Response>;
 }
 
 /** A service binding as the caller sees it: RPC methods plus `fetch`. */

@@ -6,6 +6,7 @@ import { identityRoutes } from "./identity.ts";
 import { limitRoutes } from "./limits.ts";
 import { meRoutes } from "./me.ts";
 import { mcpServerRoutes, mcpVirtualServerRoutes } from "./mcp-servers.ts";
+import { mcpConnectionRoutes } from "./mcp-connections.ts";
 import { modelRoutes } from "./models.ts";
 import { providerRoutes } from "./providers.ts";
 import { orgRoutes } from "./orgs.ts";
@@ -35,6 +36,7 @@ export const ADMIN_API = [
   { owner: "metrics", routes: auditRoutes },
   { owner: "mcp-proxy", routes: mcpServerRoutes },
   { owner: "mcp-proxy", routes: mcpVirtualServerRoutes },
+  { owner: "mcp-proxy", routes: mcpConnectionRoutes },
 ] as const satisfies { owner: ApiOwner; routes: Record<string, RouteConfig> }[];
 
 export const OPERATOR_API = [{ owner: "auth", routes: orgRoutes }] as const satisfies {

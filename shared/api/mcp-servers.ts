@@ -19,6 +19,19 @@ const StaticSecret = z.strictObject({
   value: z.string().min(1).max(8192),
 });
 
+/** `auth_mode: oauth`: Airlock's client at the upstream's authorization server; each user connects their own account. */
+export const OAuthConfig = z.strictObject({
+  client_id: z.string().min(1).max(512),
+  /** Sealed at rest and never returned; omit for a public client (PKCE only). */
+  client_secret: z.string().min(1).max(4096).optional(),
+  scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/, "an OAuth scope token")).max(50).default([]),
+  /** Both or neither: when absent they are discovered from the server (RFC 9728 protected resource metadata, then RFC 8414). */
+  authorization_endpoint: z.string().max(2048).optional(),
+  token_endpoint: z.string().max(2048).optional(),
+}).refine((o) => (o.authorization_endpoint === undefined) === (o.token_endpoint === undefined), {
+  message: "give both authorization_endpoint and token_endpoint, or neither", path: ["token_endpoint"],
+});
+
 export const McpServer = z
   .object({
     id: z.string(),
@@ -29,6 +42,11 @@ export const McpServer = z
     auth_mode: z.enum(MCP_AUTH_MODES),
     /** The static secret's header and last characters; never the secret. */
     secret: z.object({ header: z.string(), hint: z.string() }).nullable(),
+    /** The OAuth client (never its secret: a hint), for `auth_mode: oauth`. */
+    oauth: z.object({
+      client_id: z.string(), client_secret_hint: z.string().nullable(), scopes: z.array(z.string()),
+      authorization_endpoint: z.string().nullable(), token_endpoint: z.string().nullable(),
+    }).nullable(),
     owner_team_id: z.string().nullable(),
     visible_team_ids: z.array(z.string()),
     tags: z.array(z.string()),
@@ -39,6 +57,19 @@ export const McpServer = z
   })
   .openapi("McpServer");
 
+/** What registering or updating a server found in its tools, listed then with the server's own credential. */
+export const McpToolScan = z
+  .object({
+    tools: z.number().int(),
+    /** Held back until an admin approves them: flagged by the guardrail, or changed since approved. */
+    quarantined: z.array(z.string()),
+    /** Why the tools could not be listed now; the write still succeeded and they are scanned on first use. */
+    warning: z.string().optional(),
+  })
+  .openapi("McpToolScan");
+
+export const McpServerWritten = McpServer.extend({ tool_scan: McpToolScan }).openapi("McpServerWritten");
+
 export const CreateMcpServer = z
   .strictObject({
     name: McpName,
@@ -47,6 +78,7 @@ export const CreateMcpServer = z
     transport: z.enum(MCP_TRANSPORTS).default("streamable_http"),
     auth_mode: z.enum(MCP_AUTH_MODES).default("none"),
     secret: StaticSecret.optional(),
+    oauth: OAuthConfig.optional(),
     owner_team_id: z.string().max(64).optional(),
     visible_team_ids: TeamIds.default([]),
     tags: z.array(Tag).max(50).default([]),
@@ -63,6 +95,7 @@ export const UpdateMcpServer = z
     transport: z.enum(MCP_TRANSPORTS).optional(),
     auth_mode: z.enum(MCP_AUTH_MODES).optional(),
     secret: StaticSecret.nullable().optional(),
+    oauth: OAuthConfig.optional(),
     owner_team_id: z.string().max(64).nullable().optional(),
     visible_team_ids: TeamIds.optional(),
     tags: z.array(Tag).max(50).optional(),
@@ -146,7 +179,7 @@ export const mcpServerRoutes = {
   create: createRoute({
     method: "post", path: "/mcp-servers", tags, summary: "Register an MCP server",
     request: { body: jsonBody(CreateMcpServer) },
-    responses: { 201: json(McpServer, "Registered"), ...commonErrors, ...conflict },
+    responses: { 201: json(McpServerWritten, "Registered, with what its tools scan found"), ...commonErrors, ...conflict },
   }),
   get: createRoute({
     method: "get", path: "/mcp-servers/{id}", tags, summary: "Get an MCP server",
@@ -156,7 +189,7 @@ export const mcpServerRoutes = {
   update: createRoute({
     method: "patch", path: "/mcp-servers/{id}", tags, summary: "Change an MCP server",
     request: { params: IdParam, body: jsonBody(UpdateMcpServer) },
-    responses: { 200: json(McpServer, "Updated"), ...commonErrors, ...notFound, ...conflict },
+    responses: { 200: json(McpServerWritten, "Updated, with what its tools scan found"), ...commonErrors, ...notFound, ...conflict },
   }),
   delete: createRoute({
     method: "delete", path: "/mcp-servers/{id}", tags, summary: "Remove an MCP server and its tool pins",

@@ -246,3 +246,4 @@ export * from "./tables/model-gateway.ts";
 export * from "./tables/policies.ts";
 export * from "./tables/mcp.ts";
 export * from "./tables/limits.ts";
+export * from "./tables/mcp-oauth.ts";

@@ -1,11 +1,14 @@
+import { execFile } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { promisify } from "node:util";
 import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { CreateMessageRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startGatewayProxy } from "../fixtures/mcp/gateway-proxy.ts";
 import { startMcpFixture, type McpFixture } from "../fixtures/mcp/server.ts";
 import { startIdp, type Idp } from "../fixtures/oidc-idp.ts";
 import { Browser, meshFetch } from "./browser.ts";
@@ -21,6 +24,8 @@ let graceKey: string;
 let graceId: string;
 let notJson: Server;
 let silent: Server;
+let stall: Server;
+let poisoned: McpFixture;
 let idp: Idp;
 const LIN = { sub: "00u-lin", email: "lin@acme.test", name: "Lin", groups: ["eng-staff"] };
 const REDIRECT_URL = "http://127.0.0.1:33419/oauth/callback";
@@ -63,6 +68,35 @@ async function apiActivityOf(requestId: string) {
   throw new Error(`no API activity event for ${requestId}`);
 }
 
+/**
+ * An upstream that answers initialize and tools/list, then starts a tools/call stream, reports
+ * progress once and falls silent; its GET notification stream says one comment and nothing more.
+ */
+async function stallingUpstream(req: import("node:http").IncomingMessage, res: import("node:http").ServerResponse) {
+  if (req.method === "GET") return void res.writeHead(200, { "content-type": "text/event-stream" }).write(": listening\n\n");
+  if (req.method === "DELETE") return void res.writeHead(200).end();
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const body = chunks.length > 0 ? (JSON.parse(Buffer.concat(chunks).toString("utf8")) as { id?: number; method: string }) : null;
+  if (!body) return void res.writeHead(405).end();
+  if (body.id === undefined) return void res.writeHead(202).end();
+  const answer = (result: unknown) =>
+    res.writeHead(200, { "content-type": "application/json", "mcp-session-id": "stall-session" }).end(JSON.stringify({ jsonrpc: "2.0", id: body.id, result }));
+  if (body.method === "initialize") return void answer({ protocolVersion: "2025-03-26", capabilities: { tools: {} }, serverInfo: { name: "stall", version: "1.0.0" } });
+  if (body.method === "tools/list") return void answer({ tools: [{ name: "hang", description: "Starts answering, then never finishes", inputSchema: { type: "object", properties: {} } }] });
+  res.writeHead(200, { "content-type": "text/event-stream" });
+  res.write(`event: message\ndata: ${JSON.stringify({ jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: 1, progress: 1 } })}\n\n`);
+}
+
+/** The JSON-RPC messages of an answer, JSON or SSE. */
+async function messagesOf(response: Answer & { headers: { get(name: string): string | null } }): Promise<Record<string, unknown>[]> {
+  const text = await response.text();
+  if (!(response.headers.get("content-type") ?? "").includes("text/event-stream")) return [JSON.parse(text)];
+  return text.split("\n").filter((line) => line.startsWith("data: ") && line.length > 6).map((line) => JSON.parse(line.slice(6)));
+}
+
+const INIT_2025_03_26 = { jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-03-26", capabilities: {}, clientInfo: { name: "raw", version: "1" } } };
+
 async function register(body: Record<string, unknown>) {
   return json(acme.api("/mcp-servers", { method: "POST", json: body }));
 }
@@ -72,6 +106,11 @@ beforeAll(async () => {
     startMesh(), startMcpFixture({ requireHeader: { name: "x-upstream-key", value: UPSTREAM_SECRET } }), startMcpFixture({ legacy: true }),
   ]);
   jsonFixture = await startMcpFixture({ jsonResponse: true });
+  // Its mutable_tool carries the poisoned description from the start.
+  poisoned = await startMcpFixture();
+  poisoned.mutate();
+  stall = createServer(stallingUpstream);
+  await new Promise<void>((resolve) => stall.listen(0, "127.0.0.1", resolve));
   idp = await startIdp({ clientId: "airlock-acme", clientSecret: "idp-client-secret-for-tests", redirectUris: ["https://acme.airlock.localhost/sso/callback"], users: [LIN] });
   notJson = createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end("this is not json"));
   await new Promise<void>((resolve) => notJson.listen(0, "127.0.0.1", resolve));
@@ -109,6 +148,9 @@ afterAll(async () => {
   notJson?.close();
   silent?.closeAllConnections();
   silent?.close();
+  stall?.closeAllConnections();
+  stall?.close();
+  await poisoned?.close();
 });
 
 describe("registry admin API", () => {
@@ -435,5 +477,140 @@ describe("virtual servers", () => {
     await expect(client.callTool({ name: "alpha__delete_everything", arguments: {} })).rejects.toThrow(/Unknown tool/);
     await client.ping();
     await client.close();
+  });
+});
+
+describe("JSON-RPC batches", () => {
+  it("are served item by item and answered as an array in 2025-03-26, and refused from 2025-06-18 on", async () => {
+    const init = await rpc("fixture", INIT_2025_03_26);
+    expect((await messagesOf(init))[0]).toMatchObject({ id: 0, result: { protocolVersion: "2025-03-26" } });
+    const headers = { "mcp-session-id": init.headers.get("mcp-session-id")! };
+    expect((await rpc("fixture", { jsonrpc: "2.0", method: "notifications/initialized" }, headers)).status).toBe(202);
+    const batch = await rpc("fixture", [
+      { jsonrpc: "2.0", id: 1, method: "ping" },
+      { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 99 } },
+      { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "echo", arguments: { text: "batched" } } },
+      { jsonrpc: "2.0", id: 3, method: "tools/destroy" },
+      { id: 4, method: "ping" },
+      { ...INIT_2025_03_26, id: 5 },
+    ], headers);
+    expect(batch.status).toBe(200);
+    expect(await batch.json()).toEqual([
+      { jsonrpc: "2.0", id: 1, result: {} },
+      { jsonrpc: "2.0", id: 2, result: { content: [{ type: "text", text: "batched" }] } },
+      { jsonrpc: "2.0", id: 3, error: { code: -32601, message: "Method not found: tools/destroy" } },
+      { jsonrpc: "2.0", id: 4, error: { code: -32600, message: "Invalid Request: not a JSON-RPC 2.0 message" } },
+      { jsonrpc: "2.0", id: 5, error: { code: -32600, message: "Invalid Request: initialize must not be part of a JSON-RPC batch" } },
+    ]);
+    expect((await rpc("fixture", [{ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 98 } }], headers)).status).toBe(202);
+    const empty = await rpc("fixture", [], headers);
+    expect([empty.status, ((await empty.json()) as { error: { code: number } }).error.code]).toEqual([400, -32600]);
+    const later = await rpc("fixture", [{ jsonrpc: "2.0", id: 6, method: "ping" }], { ...headers, "mcp-protocol-version": "2025-06-18" });
+    expect(later.status).toBe(400);
+    expect(await later.json()).toEqual({ jsonrpc: "2.0", id: null, error: { code: -32600, message: "Invalid Request: JSON-RPC batches exist only in protocol 2025-03-26; with MCP-Protocol-Version 2025-06-18 send one message per request" } });
+  });
+});
+
+describe("stalled upstream streams", () => {
+  it("a stream that falls silent mid-answer ends with a JSON-RPC error for the request within UPSTREAM_IDLE_MS; a quiet GET stream stays open", async () => {
+    await register({ name: "stall", url: `http://127.0.0.1:${(stall.address() as AddressInfo).port}/mcp` });
+    const init = await rpc("stall", INIT_2025_03_26);
+    expect(init.status).toBe(200);
+    await init.text();
+    const session = { "mcp-session-id": init.headers.get("mcp-session-id")! };
+    const listening = await mesh.request(acme.host, "/mcp/stall", { method: "GET", token: adaKey, headers: { accept: "text/event-stream", ...session } });
+    expect(listening.status).toBe(200);
+    const started = Date.now();
+    const call = await rpc("stall", { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "hang", arguments: {} } }, session);
+    expect(call.headers.get("content-type")).toBe("text/event-stream");
+    const messages = await messagesOf(call);
+    expect(Date.now() - started).toBeLessThan(6_000);
+    expect(messages).toEqual([
+      { jsonrpc: "2.0", method: "notifications/progress", params: { progressToken: 1, progress: 1 } },
+      { jsonrpc: "2.0", id: 7, error: { code: -32002, message: "MCP server 'stall' sent nothing for 2000 ms; the gateway ended the stream" } },
+    ]);
+    // The notification stream has been as quiet for longer than the idle bound: it is exempt (it may idle for hours).
+    const reader = listening.body!.getReader();
+    const still = await Promise.race([(async () => { for (;;) if ((await reader.read()).done) return "ended"; })(), new Promise((resolve) => setTimeout(() => resolve("open"), 300))]);
+    expect(still).toBe("open");
+    await reader.cancel();
+    expect((await mesh.request(acme.host, "/mcp/stall", { method: "DELETE", token: adaKey, headers: session })).status).toBe(200);
+  });
+});
+
+describe("protocol 2026-07-28 (stateless)", () => {
+  const modern = (method: string, name?: string) => ({ "mcp-protocol-version": "2026-07-28", "mcp-method": method, ...(name !== undefined ? { "mcp-name": name } : {}) });
+
+  it("answers server/discover and serves requests without a session, for servers and virtual servers", async () => {
+    const discovered = await json(rpc("fixture", { jsonrpc: "2.0", id: 1, method: "server/discover" }, modern("server/discover")));
+    expect(discovered).toMatchObject({ id: 1, result: { supportedVersions: ["2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"], capabilities: { tools: expect.any(Object), prompts: expect.any(Object) }, serverInfo: { name: expect.any(String) } } });
+    const called = await rpc("fixture", { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "echo", arguments: { text: "stateless" } } }, modern("tools/call", "echo"));
+    expect(called.status).toBe(200);
+    expect(called.headers.get("mcp-session-id")).toBeNull();
+    expect((await messagesOf(called)).at(-1)).toEqual({ jsonrpc: "2.0", id: 2, result: { content: [{ type: "text", text: "stateless" }] } });
+    // A tool name outside the header charset travels base64-wrapped (SEP-2243).
+    const wrapped = await rpc("fixture", { jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "echo", arguments: { text: "again" } } }, modern("tools/call", `=?base64?${btoa("echo")}?=`));
+    expect((await messagesOf(wrapped)).at(-1)).toMatchObject({ id: 3, result: { content: [{ text: "again" }] } });
+
+    expect(await json(rpc("combo", { jsonrpc: "2.0", id: 4, method: "server/discover" }, modern("server/discover")))).toMatchObject({ id: 4, result: { serverInfo: { name: "combo" }, capabilities: { tools: expect.any(Object) } } });
+    const listed = await rpc("combo", { jsonrpc: "2.0", id: 5, method: "tools/list" }, modern("tools/list"));
+    expect(((await messagesOf(listed)).at(-1) as { result: { tools: { name: string }[] } }).result.tools.map((t) => t.name)).toContain("say");
+
+    // The upstream forgets the gateway's bridged session: the next request gets a fresh one, not a 404.
+    await fixture.dropSessions();
+    const after = await rpc("fixture", { jsonrpc: "2.0", id: 6, method: "tools/call", params: { name: "echo", arguments: { text: "still here" } } }, modern("tools/call", "echo"));
+    expect([after.status, (await messagesOf(after)).at(-1)]).toEqual([200, { jsonrpc: "2.0", id: 6, result: { content: [{ type: "text", text: "still here" }] } }]);
+  });
+
+  it("refuses Mcp-Method / Mcp-Name headers that disagree with the body (400, -32020)", async () => {
+    const call = { jsonrpc: "2.0", id: 9, method: "tools/call", params: { name: "echo", arguments: { text: "x" } } };
+    const cases: [Record<string, string>, string][] = [
+      [modern("tools/call", "delete_everything"), "Header mismatch: Mcp-Name header value 'delete_everything' does not match body value 'echo'"],
+      [modern("tools/list"), "Header mismatch: Mcp-Method header value 'tools/list' does not match body value 'tools/call'"],
+      [{ "mcp-protocol-version": "2026-07-28" }, "Header mismatch: the Mcp-Method header is required"],
+      [modern("tools/call"), "Header mismatch: the Mcp-Name header is required for tools/call"],
+      // Older clients need not send them, but what they send must match too.
+      [{ "mcp-method": "ping" }, "Header mismatch: Mcp-Method header value 'ping' does not match body value 'tools/call'"],
+    ];
+    for (const [headers, message] of cases) {
+      const response = await rpc("fixture", call, headers);
+      expect({ headers, status: response.status, body: await response.json() }).toEqual({ headers, status: 400, body: { jsonrpc: "2.0", id: 9, error: { code: -32020, message } } });
+    }
+  });
+});
+
+describe("tool descriptions are scanned when a server is registered", () => {
+  it("pins the tools at registration and quarantines a poisoned one before any user lists it; an unreachable server registers with a warning", async () => {
+    const created = await register({ name: "poisoned", url: poisoned.url });
+    expect(created.tool_scan).toEqual({ tools: expect.any(Number), quarantined: ["mutable_tool"] });
+    const pins = await json(acme.api(`/mcp-servers/${created.id}/pins`));
+    expect(pins.data).toHaveLength(created.tool_scan.tools);
+    expect(pins.data.find((p: { tool: string }) => p.tool === "mutable_tool")).toMatchObject({ status: "quarantined", reason: "flagged" });
+    expect(pins.data.find((p: { tool: string }) => p.tool === "echo")).toMatchObject({ status: "approved" });
+    const { client } = await connect("poisoned");
+    expect((await client.listTools()).tools.map((t) => t.name)).not.toContain("mutable_tool");
+    await client.close();
+    const updated = await json(acme.api(`/mcp-servers/${created.id}`, { method: "PATCH", json: { tags: ["scanned"] } }));
+    expect(updated.tool_scan).toEqual(created.tool_scan);
+
+    const unreachable = await register({ name: "nowhere", url: "http://127.0.0.1:9/mcp" });
+    expect(unreachable).toMatchObject({ name: "nowhere", tool_scan: { tools: 0, quarantined: [], warning: expect.stringMatching(/^The server's tools could not be listed \(.+\); they will be pinned and scanned on first use$/) } });
+  });
+});
+
+describe("the Inspector CLI as a real client", () => {
+  it("lists and calls tools through the gateway", async () => {
+    const proxy = await startGatewayProxy(mesh, acme.host, "fixture", adaKey);
+    const inspector = (...args: string[]) => promisify(execFile)(process.execPath, [
+      "node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js", "--cli", proxy.url, "--transport", "http", ...args,
+    ], { timeout: 30_000 });
+    try {
+      const listed = JSON.parse((await inspector("--method", "tools/list")).stdout) as { tools: { name: string }[] };
+      expect(listed.tools.map((t) => t.name)).toEqual(expect.arrayContaining(["echo", "test_simple_text"]));
+      const called = JSON.parse((await inspector("--method", "tools/call", "--tool-name", "echo", "--tool-arg", "text=inspected")).stdout);
+      expect(called).toMatchObject({ content: [{ type: "text", text: "inspected" }] });
+    } finally {
+      await proxy.close();
+    }
   });
 });

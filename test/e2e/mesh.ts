@@ -33,8 +33,8 @@ export async function startMesh(options: { maxBodyBytes?: number } = {}) {
       if (configPath.includes("/guardrail/")) return { configPath, secrets, vars: { ALLOW_PRIVATE_DESTINATIONS: "true" } };
       // The test OpenID Provider listens on 127.0.0.1 over http.
       if (configPath.includes("/auth/")) return { configPath, secrets, vars: { ALLOW_PRIVATE_IDP: "true" } };
-      // Fixture MCP servers listen on 127.0.0.1 over http; a silent one is given up on after 3 s.
-      if (configPath.includes("/mcp-proxy/")) return { configPath, secrets, vars: { ALLOW_PRIVATE_UPSTREAMS: "true", UPSTREAM_TIMEOUT_MS: "3000" } };
+      // Fixture MCP servers listen on 127.0.0.1 over http; a silent one is given up on after 3 s, a stalled stream after 2 s.
+      if (configPath.includes("/mcp-proxy/")) return { configPath, secrets, vars: { ALLOW_PRIVATE_UPSTREAMS: "true", UPSTREAM_TIMEOUT_MS: "3000", UPSTREAM_IDLE_MS: "2000" } };
       return { configPath, secrets };
     }),
   });

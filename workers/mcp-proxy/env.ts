@@ -13,4 +13,6 @@ export interface Env {
   ALLOW_PRIVATE_UPSTREAMS?: string;
   MAX_MESSAGE_BYTES?: string;
   UPSTREAM_TIMEOUT_MS?: string;
+  /** How long an upstream stream answering a request may stay silent before the client gets an error. */
+  UPSTREAM_IDLE_MS?: string;
 }

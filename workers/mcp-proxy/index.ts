@@ -2,16 +2,20 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import { apiApp } from "../../shared/api/app.ts";
 import type { ApiContext, Health, McpRequestContext, McpRpc } from "../../shared/rpc.ts";
 import { adminApp } from "./api/app.ts";
+import { registerConnections } from "./api/connections.ts";
 import { registerPins } from "./api/pins.ts";
 import { registerServers } from "./api/servers.ts";
 import { registerVirtualServers } from "./api/virtual-servers.ts";
 import type { Env } from "./env.ts";
 import { serve } from "./serve.ts";
+import { serveConnect } from "./upstream-oauth/flow.ts";
+import { page } from "./upstream-oauth/page.ts";
 
 const admin = adminApp();
 registerServers(admin);
 registerPins(admin);
 registerVirtualServers(admin);
+registerConnections(admin);
 const api = apiApp<Env>();
 api.route("/", admin);
 
@@ -27,6 +31,12 @@ export class McpService extends WorkerEntrypoint<Env> implements McpRpc {
 
   serve(request: Request, context: McpRequestContext): Promise<Response> {
     return serve(this.env, (promise) => this.ctx.waitUntil(promise), request, context);
+  }
+
+  async connectAccount(request: Request, context: { requestId: string; orgSlug: string }): Promise<Response> {
+    const org = await this.env.AUTH.resolveOrg(context.orgSlug);
+    if (!org) return page(404, "Not found", "No org answers at this host.");
+    return serveConnect(this.env, request, org);
   }
 
   api(request: Request, context: ApiContext): Promise<Response> {

@@ -24,6 +24,10 @@ export const RPC = {
   denied: -32003,
   quarantined: -32004,
   blocked: -32005,
+  /** Per-user upstream OAuth: the user must connect their upstream account (`error.data.connect_url`). */
+  connectRequired: -32006,
+  /** Protocol 2026-07-28: `Mcp-Method` / `Mcp-Name` headers that disagree with the body (HTTP 400). */
+  headerMismatch: -32020,
 } as const;
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);

@@ -1,9 +1,10 @@
 import type { Call } from "./call.ts";
-import { classify, rpcError, RPC, type JsonRpcId } from "./jsonrpc.ts";
+import { classify, errorMessage, rpcError, RPC, type JsonRpcId } from "./jsonrpc.ts";
 import type { UpstreamServer } from "./registry.ts";
-import { finalMessageOf, mapSse } from "./sse.ts";
+import { finalMessageOf, idleGuard, mapSse, sseMessage, StreamStalled } from "./sse.ts";
 import { legacyExchange, type InitializeParams } from "./upstream/sse.ts";
 import { exchange, UpstreamUnavailable } from "./upstream/streamable-http.ts";
+import { ConnectRequired, connectRequiredError } from "./upstream-oauth/connect.ts";
 
 /** An upstream server and this client session's id on it. */
 export interface Member {
@@ -31,6 +32,7 @@ export async function post(call: Call, member: Member, message: unknown): Promis
 
 /** A failure on the way upstream, as the client's JSON-RPC error (a lost upstream session is 404: initialize again). */
 export function unavailable(id: JsonRpcId | null, server: string, error: unknown): Response {
+  if (error instanceof ConnectRequired) return connectRequiredError(id, server, error.connectUrl);
   if (error instanceof SessionGone) return rpcError(id, -32001, `Session not found: MCP server '${server}' ended it; initialize again`, 404);
   if (error instanceof UpstreamUnavailable) return rpcError(id, RPC.upstreamUnavailable, `MCP server '${server}' ${error.message}`, 502);
   console.error(JSON.stringify({ level: "error", worker: "mcp-proxy", server, error: error instanceof Error ? error.message : String(error) }));
@@ -54,7 +56,7 @@ export async function relay(call: Call, server: string, id: JsonRpcId | null, up
   }
   const type = upstream.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
   if (upstream.status === 200 && type === "text/event-stream" && upstream.body) {
-    const body = map ? mapSse(upstream.body, map) : upstream.body;
+    const body = id === null ? (map ? mapSse(upstream.body, map) : upstream.body) : answeredOrIdle(call, server, id, upstream.body, map);
     return new Response(body, { status: 200, headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
   }
   const text = await bodyText(upstream, call.timeoutMs);
@@ -76,6 +78,30 @@ export async function relay(call: Call, server: string, id: JsonRpcId | null, up
   const body = JSON.stringify(out);
   call.attributes["airlock.response_bytes"] = body.length;
   return new Response(body, { status: upstream.status, headers: { "content-type": "application/json" } });
+}
+
+const DEFAULT_IDLE_MS = 60_000;
+/** How long an upstream stream answering a request may stay silent (`UPSTREAM_IDLE_MS`). */
+export const idleMsOf = (call: Call) => Number(call.env.UPSTREAM_IDLE_MS) || DEFAULT_IDLE_MS;
+
+/**
+ * The SSE answer to request `id`: an upstream that goes silent before answering gets the
+ * client a JSON-RPC error for `id` and the stream closes; one silent after answering is
+ * simply closed. (GET notification streams are not passed here: they may idle for hours.)
+ */
+function answeredOrIdle(call: Call, server: string, id: JsonRpcId, body: ReadableStream<Uint8Array>, map?: MessageMap): ReadableStream<Uint8Array> {
+  const idleMs = idleMsOf(call);
+  let answered = false;
+  const mapped = mapSse(body, (message) => {
+    const m = message as { id?: unknown; method?: unknown } | null;
+    if (m && m.id === id && m.method === undefined) answered = true;
+    return map ? map(message) : message;
+  });
+  return idleGuard(mapped, idleMs, () => {
+    if (answered) return null;
+    call.attributes["airlock.reason"] = "upstream_stalled";
+    return sseMessage(errorMessage(id, RPC.upstreamUnavailable, `MCP server '${server}' sent nothing for ${idleMs} ms; the gateway ended the stream`));
+  });
 }
 
 /** A whole (non-stream) body, within the timeout: an upstream that stalls after its headers does not hold the client. */
@@ -102,7 +128,9 @@ export async function finalOf(server: string, id: JsonRpcId, upstream: Response,
   }
   const type = upstream.headers.get("content-type") ?? "";
   const message = type.includes("text/event-stream") && upstream.body
-    ? await finalMessageOf(upstream.body, id)
+    ? await finalMessageOf(upstream.body, id, timeoutMs).catch((error: unknown) => {
+        throw error instanceof StreamStalled ? new UpstreamUnavailable(error.message) : error;
+      })
     : await bodyText(upstream, timeoutMs).then((text) => JSON.parse(text) as unknown).catch((error: unknown) => {
         if (error instanceof UpstreamUnavailable) throw error;
         return null;

@@ -1,15 +1,19 @@
 import { MCP_ATTRIBUTES_HEADER, type McpRequestContext } from "../../shared/rpc.ts";
 import { principalKey, type Call, type McpAttributes } from "./call.ts";
+import { BATCH_VERSION, serveBatch } from "./batch.ts";
 import type { Env } from "./env.ts";
 import { classify, rpcError, RPC, type Classified, type JsonRpcId } from "./jsonrpc.ts";
+import { headerMismatch } from "./mcp-headers.ts";
 import { registryOf, visibleTo } from "./registry.ts";
-import { post, relay, unavailable } from "./relay.ts";
+import { idleMsOf, post, relay, unavailable } from "./relay.ts";
 import { openSession, sealSession, type SessionState } from "./session.ts";
 import { serveSingle } from "./single.ts";
+import { discover, serveStateless, STATELESS_VERSION } from "./stateless.ts";
 import { exchange } from "./upstream/streamable-http.ts";
+import { connectedRegistry } from "./upstream-oauth/connect.ts";
 import { virtualMembers, serveVirtual, initializeVirtual } from "./virtual.ts";
 
-export const PROTOCOL_VERSIONS = ["2025-03-26", "2025-06-18", "2025-11-25"];
+export const PROTOCOL_VERSIONS = ["2025-03-26", "2025-06-18", "2025-11-25", STATELESS_VERSION];
 const SESSION_HEADER = "mcp-session-id";
 
 const DEFAULT_MAX_MESSAGE_BYTES = 512 * 1024;
@@ -45,12 +49,12 @@ async function handle(env: Env, waitUntil: Call["waitUntil"], request: Request, 
   attributes["airlock.mcp.server"] = name;
 
   const message = request.method === "POST" ? await parseMessage(env, request, attributes) : null;
-  const id = message && !(message instanceof Response) && message.kind !== "response" && "id" in message.message ? message.message.id : null;
+  const id = message && !(message instanceof Response) && !Array.isArray(message) && message.kind !== "response" && "id" in message.message ? message.message.id : null;
   const registry = await registryOf(env, org.id, context.configVersion);
   const teams = principal.teams.map((t) => t.id);
-  const server = registry.servers.get(name);
-  const virtual = server ? undefined : registry.virtuals.get(name);
-  const target = server ?? virtual;
+  const listed = registry.servers.get(name);
+  const virtual = listed ? undefined : registry.virtuals.get(name);
+  const target = listed ?? virtual;
   if (!target || !visibleTo(target, teams)) {
     return rpcError(id, RPC.serverNotFound, `No MCP server named '${name}' is registered in org ${org.slug}`, 404);
   }
@@ -59,8 +63,13 @@ async function handle(env: Env, waitUntil: Call["waitUntil"], request: Request, 
   if (version !== null && !PROTOCOL_VERSIONS.includes(version)) {
     return rpcError(id, RPC.badRequest, `Bad Request: unsupported MCP-Protocol-Version ${version} (supported: ${PROTOCOL_VERSIONS.join(", ")})`, 400);
   }
+  // Per-user upstream OAuth: its servers carry this user's own token, or the request stops with connect required.
+  const connected = await connectedRegistry(env, context, registry, target, id, new URL(request.url).origin, attributes);
+  if (connected instanceof Response) return connected;
+  const server = listed ? connected.servers.get(name) : undefined;
   const call: Call = {
-    env, waitUntil, org, principal, requestId: context.requestId, configVersion: context.configVersion, registry,
+    env, waitUntil, org, principal, requestId: context.requestId, configVersion: context.configVersion,
+    registry: connected,
     protocolVersion: version, accept: request.headers.get("accept"), lastEventId: request.headers.get("last-event-id"),
     timeoutMs: Number(env.UPSTREAM_TIMEOUT_MS) || DEFAULT_TIMEOUT_MS, attributes,
   };
@@ -76,15 +85,34 @@ async function handle(env: Env, waitUntil: Call["waitUntil"], request: Request, 
     return session;
   };
 
+  const served = (session: SessionState, classified: Classified) => server
+    ? serveSingle(call, { server, sessionId: session.u[name] ?? null, init: session.i ?? null }, classified)
+    : serveVirtual(call, virtual!, virtualMembers(call, virtual!, session), classified);
+
   if (request.method === "POST") {
     if (message instanceof Response) return message;
+    if (Array.isArray(message)) {
+      if ((version ?? BATCH_VERSION) !== BATCH_VERSION) {
+        return rpcError(null, RPC.invalidRequest, `Invalid Request: JSON-RPC batches exist only in protocol ${BATCH_VERSION}; with MCP-Protocol-Version ${version} send one message per request`, 400);
+      }
+      const session = await opened(null);
+      if (session instanceof Response) return session;
+      const answered = await serveBatch(message, idleMsOf(call), (classified) => served(session, classified));
+      // One event for the whole batch (its items' own attributes were set in turn above).
+      attributes["mcp.method.name"] = "batch";
+      attributes["airlock.batch_size"] = message.length;
+      return answered;
+    }
     const classified = message!;
     if (classified.kind === "request") attributes["mcp.method.name"] = classified.message.method;
+    const mismatch = headerMismatch(request.headers, classified, version);
+    if (mismatch) return rpcError(id, RPC.headerMismatch, `Header mismatch: ${mismatch}`, 400);
     if (classified.kind === "request" && classified.message.method === "initialize") return initialize(call, name, classified);
+    if (classified.kind === "request" && classified.message.method === "server/discover") return discover(call, server, virtual, classified.message.id, PROTOCOL_VERSIONS);
+    if (version === STATELESS_VERSION && !request.headers.has(SESSION_HEADER)) return serveStateless(call, server, virtual, classified, id);
     const session = await opened(id);
     if (session instanceof Response) return session;
-    if (server) return serveSingle(call, { server, sessionId: session.u[name] ?? null, init: session.i ?? null }, classified);
-    return serveVirtual(call, virtual!, virtualMembers(call, virtual!, session), classified);
+    return served(session, classified);
   }
 
   if (request.method === "GET" || request.method === "DELETE") {
@@ -118,8 +146,8 @@ async function handle(env: Env, waitUntil: Call["waitUntil"], request: Request, 
   return new Response(null, { status: 405, headers: { allow: "GET, POST, DELETE" } });
 }
 
-/** A POSTed body as one JSON-RPC message, or the JSON-RPC error that refuses it. */
-async function parseMessage(env: Env, request: Request, attributes: McpAttributes): Promise<Classified | Response> {
+/** A POSTed body as one JSON-RPC message, a batch (an array, checked item by item later), or the JSON-RPC error that refuses it. */
+async function parseMessage(env: Env, request: Request, attributes: McpAttributes): Promise<Classified | unknown[] | Response> {
   const type = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
   if (type !== "application/json") return rpcError(null, RPC.invalidRequest, "Invalid Request: send JSON-RPC as application/json", 415);
   const text = await request.text();
@@ -132,7 +160,7 @@ async function parseMessage(env: Env, request: Request, attributes: McpAttribute
   } catch {
     return rpcError(null, RPC.parseError, "Parse error: the body is not valid JSON", 400);
   }
-  if (Array.isArray(body)) return rpcError(null, RPC.invalidRequest, "Invalid Request: JSON-RPC batches are not supported; send one message per request", 400);
+  if (Array.isArray(body)) return body as unknown[];
   const classified = classify(body);
   if (!classified) {
     const id = (body as { id?: unknown } | null)?.id;

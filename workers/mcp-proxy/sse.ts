@@ -96,9 +96,53 @@ export function mapSse(body: ReadableStream<Uint8Array>, map: (message: unknown)
   );
 }
 
-/** Reads an SSE stream until the JSON-RPC response with `id`; other messages are dropped (internal calls only). */
-export async function finalMessageOf(body: ReadableStream<Uint8Array>, id: string | number): Promise<unknown> {
-  for await (const event of sseEvents(body)) {
+/**
+ * Ends a stream whose upstream has sent nothing for `idleMs`: `onIdle` gives the last bytes
+ * to send (or none), then the upstream is cancelled. The clock runs only while the client
+ * waits for more, so a slow reader is never cut off, and a stalled upstream never holds it.
+ */
+export function idleGuard(body: ReadableStream<Uint8Array>, idleMs: number, onIdle: () => string | null): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let timer: ReturnType<typeof setTimeout> | null = null;
+      const idle = new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), idleMs);
+      });
+      const next = await Promise.race([reader.read(), idle]).finally(() => timer !== null && clearTimeout(timer));
+      if (next === null) {
+        const last = onIdle();
+        if (last !== null) controller.enqueue(encoder.encode(last));
+        controller.close();
+        reader.cancel().catch(() => undefined);
+        return;
+      }
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+}
+
+/** One JSON-RPC message as an SSE `message` event. */
+export const sseMessage = (message: unknown) => `event: message\ndata: ${JSON.stringify(message)}\n\n`;
+
+/** The upstream went quiet for longer than the idle bound (internal reads). */
+export class StreamStalled extends Error {
+  override readonly name = "StreamStalled";
+}
+
+/**
+ * Reads an SSE stream until the JSON-RPC response with `id`; other messages are dropped
+ * (internal calls and batches). An upstream silent for `idleMs` throws StreamStalled.
+ */
+export async function finalMessageOf(body: ReadableStream<Uint8Array>, id: string | number, idleMs: number): Promise<unknown> {
+  let stalled = false;
+  const guarded = idleGuard(body, idleMs, () => {
+    stalled = true;
+    return null;
+  });
+  for await (const event of sseEvents(guarded)) {
     if (event.event !== "message" || event.data === null) continue;
     try {
       const message = JSON.parse(event.data) as { id?: unknown; method?: unknown };
@@ -107,5 +151,6 @@ export async function finalMessageOf(body: ReadableStream<Uint8Array>, id: strin
       // not JSON-RPC; keep reading
     }
   }
+  if (stalled) throw new StreamStalled(`sent nothing for ${idleMs} ms`);
   return null;
 }

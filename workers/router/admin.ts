@@ -45,7 +45,8 @@ adminApi.all("*", nameOperation, authenticate, jsonBody, async (c) => {
 
   if (segment === "me") return c.json(principal);
 
-  if (principal.kind !== "admin_token") {
+  // A user's own upstream MCP connections are theirs to list and revoke with their agent credential (the owner checks whose).
+  if (principal.kind !== "admin_token" && segment !== "mcp-connections") {
     return problem("forbidden", { detail: "The admin API needs an admin token; API keys are for agents", requestId });
   }
   if (principal.roles.includes("auditor") && !isReadOnlyRequest(c.req.method, new URL(c.req.url).pathname)) {

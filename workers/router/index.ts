@@ -37,6 +37,12 @@ app.use(async (c, next) => {
 });
 
 app.route("/org/api/v1", adminApi);
+// A user's browser connecting an upstream MCP account (per-user OAuth): no Airlock credential, the gateway checks its own ticket and state.
+app.get("/org/mcp-connect/*", (c) => {
+  c.set("operation", "mcp.connect");
+  const target = c.get("target");
+  return c.env.MCP_PROXY.connectAccount(c.req.raw, { requestId: c.get("requestId"), orgSlug: target?.kind === "org" ? target.slug : "" });
+});
 app.route("/org", identity);
 app.route("/org", protectedResources);
 app.route("/operator", operatorHost);

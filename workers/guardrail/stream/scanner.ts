@@ -6,23 +6,58 @@ import { Redactor } from "../inspect/redactor.ts";
 import { scanText } from "../inspect/scan.ts";
 import { policyFor } from "../policy/load.ts";
 import type { Policy } from "../policy/policy.ts";
-import { DIALECTS, parseEventData } from "./formats.ts";
-import { SseParser, type SseEvent } from "./sse.ts";
+import { DIALECTS, parseEventData, type Snapshot } from "./formats.ts";
+import { advance, LEX_START, safeSpans, type LexState } from "./json-fragment.ts";
+import { serializeEvent, SseParser, type SseEvent } from "./sse.ts";
 
 /**
- * Characters of answer text held back before they are sent: long enough for a secret or
- * card number split across chunks to be seen whole and redacted, short enough that the
+ * Characters of text held back per channel before they are sent: long enough for a secret
+ * or card number split across chunks to be seen whole and redacted, short enough that the
  * reader does not notice. This is the only buffering the scanner adds.
  */
 export const DEFAULT_WINDOW = 160;
 
-interface Held {
-  event: SseEvent;
-  json?: unknown;
-  /** Offsets of this event's text in `buffer`; equal for events that carry no text. */
+/**
+ * Events leave in order, so a channel that goes quiet without saying it ended (no finish
+ * reason, no block stop) would hold every later event behind its window. Past this many
+ * windows of held text in all, such a channel's tail is released without waiting for more.
+ */
+const MAX_HELD_WINDOWS = 16;
+
+/** One text stream (a choice's content, a tool call's arguments, a content block). */
+interface Channel {
+  key: string;
+  json: boolean;
+  /** Text received and not yet sent. */
+  buffer: string;
+  /** The end of what was sent, scanned with the buffer so that a match split across events is seen. */
+  lookBehind: string;
+  sentChars: number;
+  /** The provider said this stream ended: nothing more can join its tail, so none is held. */
+  closed: boolean;
+  /** JSON lexer state where `buffer` starts (json channels). */
+  lex: LexState;
+  /** Per flush: where sending stops, and the spans to replace. */
+  boundary: number;
+  redactions: Finding[];
+  /** Per flush: every finding in look-behind + buffer, offsets relative to the buffer. */
+  found: Finding[];
+}
+
+interface HeldSlot {
+  channel: Channel;
+  /** Offsets of this slot's text in its channel's buffer. */
   start: number;
   end: number;
-  text: boolean;
+  set(text: string): void;
+}
+
+interface Held {
+  event: SseEvent;
+  json: unknown;
+  slots: HeldSlot[];
+  /** A snapshot in the event was redacted: it must be re-serialized. */
+  changed: boolean;
 }
 
 export interface ScanOutput {
@@ -32,17 +67,19 @@ export interface ScanOutput {
 }
 
 /**
- * Redacts answer text in place as SSE events pass, or stops the stream with the provider's
- * own error event when a block rule fires. Text is scanned together with a look-behind of
- * what was already sent, so a match split across events is still seen.
+ * Redacts text in place as SSE events pass, or stops the stream with the provider's own error
+ * event when a block rule fires. Every channel is scanned with a look-behind of what it already
+ * sent and holds back at most a window; events leave in their original order, re-serialized
+ * only when something in them was redacted.
  */
 export class StreamScanner {
   private readonly parser = new SseParser();
   private readonly redactor: Redactor;
+  private readonly channels = new Map<string, Channel>();
+  /** The channel each group last wrote to. */
+  private readonly groups = new Map<string, Channel>();
   private held: Held[] = [];
-  private buffer = "";
-  private lookBehind = "";
-  private sentChars = 0;
+  private blocked: Finding | undefined;
   private readonly policy: Policy;
   private readonly format: StreamFormat;
   private readonly window: number;
@@ -67,74 +104,150 @@ export class StreamScanner {
     return DIALECTS[this.format].error(message, code);
   }
 
+  private channel(key: string, json: boolean): Channel {
+    let channel = this.channels.get(key);
+    if (!channel) {
+      channel = { key, json, buffer: "", lookBehind: "", sentChars: 0, closed: false, lex: LEX_START, boundary: 0, redactions: [], found: [] };
+      this.channels.set(key, channel);
+    }
+    return channel;
+  }
+
   private take(events: SseEvent[], final: boolean): ScanOutput {
     const dialect = DIALECTS[this.format];
     for (const event of events) {
       const json = parseEventData(event.data);
-      const text = json === undefined ? undefined : dialect.text(event, json);
-      const start = this.buffer.length;
-      if (text !== undefined) this.buffer += text;
-      this.held.push({ event, json, start, end: this.buffer.length, text: text !== undefined });
+      const held: Held = { event, json, slots: [], changed: false };
+      this.held.push(held);
+      if (json === undefined) continue;
+      const reading = dialect.read(json);
+      for (const snapshot of reading.snapshots) {
+        const text = this.redactWhole(snapshot);
+        if (text !== snapshot.text) {
+          snapshot.set(text);
+          held.changed = true;
+        }
+      }
+      for (const slot of reading.slots) {
+        const channel = this.channel(slot.channel, slot.json === true);
+        if (slot.group !== undefined) {
+          const previous = this.groups.get(slot.group);
+          if (previous && previous !== channel) previous.closed = true;
+          this.groups.set(slot.group, channel);
+        }
+        channel.closed = false;
+        const start = channel.buffer.length;
+        channel.buffer += slot.text;
+        held.slots.push({ channel, start, end: channel.buffer.length, set: slot.set });
+      }
+      for (const prefix of reading.closes) {
+        for (const channel of this.channels.values()) if (channel.key.startsWith(prefix)) channel.closed = true;
+      }
     }
+    if (this.blocked) return { chunks: [], blocked: this.blocked };
     return this.flush(final);
   }
 
-  private flush(final: boolean): ScanOutput {
-    const shift = this.lookBehind.length;
-    const found = scanText(this.lookBehind + this.buffer, "response", this.policy).map((f) => ({ ...f, start: f.start - shift, end: f.end - shift }));
+  /** Scans a complete string and returns it redacted; a block rule stops the stream. */
+  private redactWhole(snapshot: Snapshot): string {
+    const found = scanText(snapshot.text, "response", this.policy, snapshot.path);
+    const blocking = found.find((f) => f.action === "block");
+    if (blocking && !this.blocked) {
+      this.blocked = blocking;
+      this.findings.push(blocking);
+    }
+    if (!snapshot.repeat) this.findings.push(...found.filter((f) => f.action !== "block"));
+    let spans = found.filter((f) => f.action === "redact");
+    if (snapshot.json) spans = safeSpans(snapshot.text, LEX_START, spans);
+    return this.redactor.apply(snapshot.text, spans);
+  }
 
-    const blocking = found.find((f) => f.action === "block" && f.end > 0);
-    if (blocking) {
-      const finding = { ...blocking, start: this.sentChars + Math.max(0, blocking.start), end: this.sentChars + blocking.end };
-      this.findings.push(finding);
-      return { chunks: [], blocked: finding };
+  private flush(final: boolean): ScanOutput {
+    let total = 0;
+    for (const channel of this.channels.values()) {
+      const shift = channel.lookBehind.length;
+      const found = channel.buffer.length === 0 ? [] : scanText(channel.lookBehind + channel.buffer, "response", this.policy).map((f) => ({ ...f, start: f.start - shift, end: f.end - shift }));
+      const blocking = found.find((f) => f.action === "block" && f.end > 0);
+      if (blocking) {
+        const finding = this.located(channel, blocking);
+        this.findings.push(finding);
+        this.blocked = finding;
+        return { chunks: [], blocked: finding };
+      }
+      // Findings that began in text already sent cannot be redacted any more.
+      let redactions = found.filter((f) => f.action === "redact" && f.start >= 0);
+      if (channel.json) redactions = safeSpans(channel.buffer, channel.lex, redactions);
+      channel.redactions = redactions;
+      channel.boundary = final || channel.closed ? channel.buffer.length : Math.max(0, channel.buffer.length - this.window);
+      // Latest first, so a span that overlaps one moved across is seen against the new boundary.
+      for (const r of [...redactions].reverse()) if (r.start < channel.boundary && r.end > channel.boundary) channel.boundary = r.start;
+      channel.found = found;
+      total += channel.buffer.length;
     }
 
-    // Findings that began in text already sent cannot be redacted any more and were recorded then.
-    const fresh = found.filter((f) => f.start >= 0);
-    const redactions = fresh.filter((f) => f.action === "redact");
-    let boundary = final ? this.buffer.length : Math.max(0, this.buffer.length - this.window);
-    for (const r of redactions) if (r.start < boundary && r.end > boundary) boundary = r.start;
-
+    let excess = total - this.window * MAX_HELD_WINDOWS;
     const chunks: string[] = [];
-    let flushedTo = 0;
+    const flushedTo = new Map<Channel, number>();
     let count = 0;
     for (const held of this.held) {
-      if (held.text && held.end > boundary) break;
-      chunks.push(held.text ? this.rewrite(held, redactions) : held.event.raw);
-      flushedTo = held.end;
+      const stuck = held.slots.filter((s) => s.end > s.channel.boundary);
+      if (stuck.length > 0) {
+        if (excess <= 0) break;
+        for (const { channel } of stuck) {
+          excess -= channel.buffer.length - channel.boundary;
+          channel.boundary = channel.buffer.length;
+        }
+      }
+      chunks.push(this.rewrite(held));
+      for (const slot of held.slots) flushedTo.set(slot.channel, slot.end);
       count++;
     }
     this.held = this.held.slice(count);
 
-    for (const f of fresh) {
-      if (f.end <= flushedTo) this.findings.push({ ...f, start: this.sentChars + f.start, end: this.sentChars + f.end });
+    for (const channel of this.channels.values()) {
+      const sent = flushedTo.get(channel) ?? 0;
+      // Each finding is recorded once: when the text it ends in is sent.
+      for (const f of channel.found) if (f.end > 0 && f.end <= sent) this.findings.push(this.located(channel, f));
+      if (sent === 0) continue;
+      const text = channel.buffer.slice(0, sent);
+      channel.lookBehind = (channel.lookBehind + text).slice(-this.window);
+      if (channel.json) channel.lex = advance(text, channel.lex);
+      channel.sentChars += sent;
+      channel.buffer = channel.buffer.slice(sent);
     }
-    const sent = this.buffer.slice(0, flushedTo);
-    this.lookBehind = (this.lookBehind + sent).slice(-this.window);
-    this.sentChars += flushedTo;
-    this.buffer = this.buffer.slice(flushedTo);
     for (const held of this.held) {
-      held.start -= flushedTo;
-      held.end -= flushedTo;
+      for (const slot of held.slots) {
+        const sent = flushedTo.get(slot.channel) ?? 0;
+        slot.start -= sent;
+        slot.end -= sent;
+      }
     }
     return { chunks };
   }
 
-  /** This event's text with every redaction that touches it applied; a placeholder goes where its span starts. */
-  private rewrite(held: Held, redactions: Finding[]): string {
-    const touching = redactions.filter((r) => r.start < held.end && r.end > held.start);
-    if (touching.length === 0) return held.event.raw;
-    let text = "";
-    let cursor = held.start;
-    for (const r of touching) {
-      if (r.start >= cursor) {
-        text += this.buffer.slice(cursor, r.start) + this.redactor.replacement(r.detector, this.buffer.slice(r.start, r.end));
+  /** A finding with offsets in the whole text of its channel, and the channel as its path. */
+  private located(channel: Channel, f: Finding): Finding {
+    return { ...f, path: `/${channel.key}`, start: channel.sentChars + f.start, end: channel.sentChars + f.end };
+  }
+
+  /** The event as it goes out: untouched bytes unless a redaction touches one of its slots or a snapshot changed. */
+  private rewrite(held: Held): string {
+    let changed = held.changed;
+    for (const slot of held.slots) {
+      const touching = slot.channel.redactions.filter((r) => r.start < slot.end && r.end > slot.start);
+      if (touching.length === 0) continue;
+      const buffer = slot.channel.buffer;
+      let text = "";
+      let cursor = slot.start;
+      // A placeholder goes where its span starts; the rest of the span is dropped from later slots.
+      for (const r of touching) {
+        if (r.start >= cursor) text += buffer.slice(cursor, r.start) + this.redactor.replacement(r.detector, buffer.slice(r.start, r.end));
+        cursor = Math.max(cursor, Math.min(r.end, slot.end));
       }
-      cursor = Math.max(cursor, Math.min(r.end, held.end));
+      slot.set(text + buffer.slice(cursor, slot.end));
+      changed = true;
     }
-    text += this.buffer.slice(cursor, held.end);
-    return DIALECTS[this.format].replaceText(held.event, held.json, text);
+    return changed ? serializeEvent(held.event.event, JSON.stringify(held.json)) : held.event.raw;
   }
 }
 

@@ -7,8 +7,11 @@ import { ProblemError } from "../../../shared/problem.ts";
 import { masterKey, secretBox } from "../../../shared/secret-box.ts";
 import { assertPublicUrl, UnsafeUrlError } from "../../../shared/ssrf.ts";
 import type { Env } from "../env.ts";
+import { scanAtRegistration } from "../registration-scan.ts";
 import { scopeOf, type McpApiApp } from "./app.ts";
 import { assertMcpNameFree } from "./names.ts";
+import { forgetOAuth, forgetTokens, oauthRowsOf, oauthValues, rebinds, serializeOAuth, upsertOAuth } from "../upstream-oauth/admin-config.ts";
+import type { OAuthRow } from "../upstream-oauth/server-config.ts";
 
 const { mcpServers } = schema;
 export type ServerRow = typeof mcpServers.$inferSelect;
@@ -16,8 +19,8 @@ export type ServerRow = typeof mcpServers.$inferSelect;
 export const secretPurpose = (serverId: string) => `mcp-server:${serverId}`;
 const hintOf = (value: string) => (value.length > 8 ? `…${value.slice(-4)}` : "…");
 
-/** Never the sealed secret: its header and hint only. */
-function serialize(row: ServerRow) {
+/** Never the sealed secrets: the static secret's header and hint, the OAuth client's id and hint. */
+function serialize(row: ServerRow, oauth?: OAuthRow) {
   return {
     id: row.id,
     name: row.name,
@@ -26,6 +29,7 @@ function serialize(row: ServerRow) {
     transport: row.transport,
     auth_mode: row.authMode,
     secret: row.sealedSecret && row.secretHeader ? { header: row.secretHeader, hint: row.secretHint ?? "…" } : null,
+    oauth: serializeOAuth(oauth),
     owner_team_id: row.ownerTeamId,
     visible_team_ids: row.visibleTeamIds,
     tags: row.tags,
@@ -52,12 +56,12 @@ function checkUrl(env: Env, url: string) {
   }
 }
 
-function checkAuth(authMode: ServerRow["authMode"], hasSecret: boolean) {
+function checkAuth(authMode: ServerRow["authMode"], hasSecret: boolean, hasOAuth: boolean) {
   if (authMode === "static" && !hasSecret) {
     throw new ProblemError("validation_failed", "auth_mode static needs a secret", [{ path: "secret", message: "required when auth_mode is static" }]);
   }
-  if (authMode === "oauth") {
-    throw new ProblemError("validation_failed", "Per-user upstream OAuth is not available yet; use none or static", [{ path: "auth_mode", message: "oauth is not supported yet" }]);
+  if (authMode === "oauth" && !hasOAuth) {
+    throw new ProblemError("validation_failed", "auth_mode oauth needs an oauth client (client_id…)", [{ path: "oauth", message: "required when auth_mode is oauth" }]);
   }
 }
 
@@ -74,7 +78,8 @@ export function registerServers(app: McpApiApp) {
     const rows = await scope.db.select().from(mcpServers)
       .where(scope.where(mcpServers, after ? gt(mcpServers.id, after) : undefined))
       .orderBy(mcpServers.id).limit(limit + 1);
-    return c.json(toPage(rows, limit, serialize), 200);
+    const oauth = await oauthRowsOf(scope, rows.filter((r) => r.authMode === "oauth").map((r) => r.id));
+    return c.json(toPage(rows, limit, (row) => serialize(row, oauth.get(row.id))), 200);
   });
 
   app.openapi(mcpServerRoutes.create, async (c) => {
@@ -82,12 +87,14 @@ export function registerServers(app: McpApiApp) {
     const env = c.env.env;
     const body = c.req.valid("json");
     checkUrl(env, body.url);
-    checkAuth(body.auth_mode, body.secret !== undefined);
+    checkAuth(body.auth_mode, body.secret !== undefined, body.oauth !== undefined);
     await assertMcpNameFree(scope, body.name);
     const id = ulid();
     const now = Date.now();
     const secret = body.auth_mode === "static" && body.secret ? body.secret : null;
-    const [row] = await scope.db.insert(mcpServers).values({
+    // Checked and sealed before anything is written; written in one batch with the server.
+    const oauth = body.auth_mode === "oauth" && body.oauth ? await oauthValues(env, scope, id, body.oauth, undefined) : undefined;
+    const insert = scope.db.insert(mcpServers).values({
       id, orgId: scope.orgId, name: body.name, description: body.description ?? null, url: body.url,
       transport: body.transport, authMode: body.auth_mode,
       secretHeader: secret?.header.toLowerCase() ?? null,
@@ -96,10 +103,15 @@ export function registerServers(app: McpApiApp) {
       ownerTeamId: body.owner_team_id ?? null, visibleTeamIds: body.visible_team_ids, tags: body.tags,
       toolTags: body.tool_tags, enabled: body.enabled, createdAt: now, updatedAt: now,
     }).returning();
-    return c.json(serialize(row!), 201);
+    const [row] = oauth ? (await scope.db.batch([insert, upsertOAuth(scope, oauth)]))[0] : await insert;
+    return c.json({ ...serialize(row!, oauth), tool_scan: await scanAtRegistration(env, c.env.context, id, body.auth_mode) }, 201);
   });
 
-  app.openapi(mcpServerRoutes.get, async (c) => c.json(serialize(await findServer(scopeOf(c), c.req.valid("param").id)), 200));
+  app.openapi(mcpServerRoutes.get, async (c) => {
+    const scope = scopeOf(c);
+    const row = await findServer(scope, c.req.valid("param").id);
+    return c.json(serialize(row, (await oauthRowsOf(scope, [row.id])).get(row.id)), 200);
+  });
 
   app.openapi(mcpServerRoutes.update, async (c) => {
     const scope = scopeOf(c);
@@ -111,14 +123,16 @@ export function registerServers(app: McpApiApp) {
     if (body.name !== undefined && body.name !== current.name) await assertMcpNameFree(scope, body.name);
     const authMode = body.auth_mode ?? current.authMode;
     const keepsSecret = body.secret === undefined ? current.sealedSecret !== null : body.secret !== null;
-    checkAuth(authMode, keepsSecret);
+    const currentOAuth = (await oauthRowsOf(scope, [id])).get(id);
+    checkAuth(authMode, keepsSecret, body.oauth !== undefined || currentOAuth !== undefined);
     const secretChange =
       authMode !== "static" || body.secret === null
         ? { secretHeader: null, sealedSecret: null, secretHint: null }
         : body.secret
           ? { secretHeader: body.secret.header.toLowerCase(), sealedSecret: await seal(env, scope, id, body.secret.value), secretHint: hintOf(body.secret.value) }
           : {};
-    const [row] = await scope.db.update(mcpServers).set({
+    const oauth = authMode !== "oauth" ? undefined : body.oauth ? await oauthValues(env, scope, id, body.oauth, currentOAuth) : currentOAuth;
+    const update = scope.db.update(mcpServers).set({
       ...(body.name !== undefined ? { name: body.name } : {}),
       ...(body.description !== undefined ? { description: body.description } : {}),
       ...(body.url !== undefined ? { url: body.url } : {}),
@@ -132,7 +146,12 @@ export function registerServers(app: McpApiApp) {
       ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
       updatedAt: Date.now(),
     }).where(scope.where(mcpServers, eq(mcpServers.id, id))).returning();
-    return c.json(serialize(row!), 200);
+    // The OAuth client and users' tokens change in the same batch as the server.
+    const oauthWrites = !oauth
+      ? (currentOAuth ? forgetOAuth(scope, id) : [])
+      : [upsertOAuth(scope, oauth), ...(rebinds({ url: current.url, oauth: currentOAuth }, { url: body.url ?? current.url, oauth }) ? forgetTokens(scope, id) : [])];
+    const [row] = (await scope.db.batch([update, ...oauthWrites]))[0];
+    return c.json({ ...serialize(row!, oauth), tool_scan: await scanAtRegistration(env, c.env.context, id, authMode) }, 200);
   });
 
   app.openapi(mcpServerRoutes.delete, async (c) => {
@@ -141,6 +160,7 @@ export function registerServers(app: McpApiApp) {
     await findServer(scope, id);
     await scope.db.batch([
       scope.db.delete(schema.mcpToolPins).where(scope.where(schema.mcpToolPins, eq(schema.mcpToolPins.serverId, id))),
+      ...forgetOAuth(scope, id),
       scope.db.delete(mcpServers).where(scope.where(mcpServers, eq(mcpServers.id, id))),
     ]);
     return c.body(null, 204);

@@ -1,4 +1,5 @@
 import type { UpstreamServer } from "../registry.ts";
+import { ConnectRequired } from "../upstream-oauth/connect.ts";
 
 /** The upstream could not be reached, or did not answer with headers in time. */
 export class UpstreamUnavailable extends Error {
@@ -30,9 +31,17 @@ export async function exchange(server: UpstreamServer, request: UpstreamRequest)
   if (server.secret) headers.set(server.secret.header, server.secret.value);
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), request.timeoutMs);
+  const send = () => fetch(server.url, { method: request.method, headers, body: request.body, redirect: "manual", signal: controller.signal });
   try {
-    return await fetch(server.url, { method: request.method, headers, body: request.body, redirect: "manual", signal: controller.signal });
+    const response = await send();
+    if (response.status !== 401 || !server.reauthorize) return response;
+    // The user's upstream token was refused: refresh it once and retry (ConnectRequired when it cannot be).
+    await response.body?.cancel();
+    const fresh = await server.reauthorize();
+    headers.set(fresh.header, fresh.value);
+    return await send();
   } catch (error) {
+    if (error instanceof ConnectRequired) throw error;
     throw new UpstreamUnavailable(controller.signal.aborted ? `did not answer within ${request.timeoutMs} ms` : `could not be reached (${error instanceof Error ? error.message : String(error)})`);
   } finally {
     clearTimeout(timer);
