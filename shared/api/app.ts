@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { problem, ProblemError, zodErrors } from "../problem.ts";
 import type { MiddlewareHandler } from "hono";
 import { orgStateOf, type ApiContext } from "../rpc.ts";
+import { database, orgScope } from "../db/index.ts";
 import { isReadOnlyRequest } from "./index.ts";
 
 export type ApiBindings<E> = { env: E; context: ApiContext };
@@ -49,6 +50,21 @@ export function bumpConfigVersionOnWrite<E extends { ORG_STATE: DurableObjectNam
     const { org } = c.env.context;
     if (org && !isReadOnlyRequest(c.req.method, new URL(c.req.url).pathname) && c.res.status < 400) await orgStateOf(c.env.env.ORG_STATE, org.id).bumpConfigVersion();
   };
+}
+
+/** Env of a Worker whose admin resources live in D1 and whose writes bump the org's config version. */
+type OrgDataEnv = { DB: D1Database; ORG_STATE: DurableObjectNamespace };
+
+/** A Worker's admin resources at `/api/v1`; every write bumps the org's config version (its caches' key). */
+export function orgAdminApp<E extends OrgDataEnv>() {
+  const app = apiApp<E>().basePath("/api/v1");
+  app.use(bumpConfigVersionOnWrite<E>());
+  return app;
+}
+
+/** The org-scoped data access for this request: the only way admin handlers reach D1. */
+export function orgScopeOf<E extends OrgDataEnv>(c: { env: ApiBindings<E> }) {
+  return orgScope(database(c.env.env.DB), orgOf(c.env.context).id);
 }
 
 export function orgOf(context: ApiContext) {
