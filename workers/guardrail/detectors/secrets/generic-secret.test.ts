@@ -85,9 +85,19 @@ describe("generic_secret", () => {
     "The api key is stored in the vault, not in the repository.",
     "<password></password>",
     "ANTHROPIC_API_KEY=sk-ant-api03-...",
+    "DB_PASSWORD=xxxxxxxxxxxxxxxx",
+    "api_token: your_api_token_here",
+    "SECRET=test-secret-9f8e7d6c5b4a",
   ])("ignores %s", (text) => {
     expect(found(text)).toEqual([]);
   });
+
+  it.each(["vw7Xq8uWjxxXCMQZsPj3FGKxhT6ESrfK", "q8uW3jTestCMQZsPj3FGKhT6ESrfKv7d", "k9FakeZ2mLq7RtYp4WnXc8VbH3sJd6Ge"])(
+    "finds a random key that happens to hold a placeholder word inside it (%s)",
+    (value) => {
+      expect(found(`deploy --token=${value} --env prod`)).toEqual([value]);
+    },
+  );
 
   it("leaves values that a provider detector reports to that detector", () => {
     expect(found(`OPENAI_API_KEY=${f.openaiProject()}`)).toEqual([]);

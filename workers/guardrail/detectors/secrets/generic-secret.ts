@@ -214,7 +214,17 @@ function isCodeReference(value: string): boolean {
   return /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(bare) || /^[A-Za-z_]+$/.test(bare);
 }
 
-const PLACEHOLDER_WORDS = /x{3}|\*{3}|\.{3}|…|•|example|sample|dummy|placeholder|change_?me|change-me|redacted|your|insert|replace|todo|fixme|test|fake|mock|<|>|\{\{|\$\{|%\(|%s/i;
+// Long placeholder words count anywhere (AWS's documented "…EXAMPLEKEY"); short ones only where
+// they stand as a word (at an end of the value or beside a separator), because inside a random
+// key "xxX" or "Test" is chance (1 in ~1,000 keys for "xxx") and the key is still a secret.
+const SHORT_PLACEHOLDERS = "x{3,}|your|test|fake|mock|todo";
+const PLACEHOLDER_WORDS = new RegExp(
+  [
+    String.raw`\*{3}|\.{3}|…|•|example|sample|dummy|placeholder|change_?me|change-me|redacted|insert|replace|fixme|<|>|\{\{|\$\{|%\(|%s`,
+    `(?:^|[^a-z0-9])(?:${SHORT_PLACEHOLDERS})`,
+    `(?:${SHORT_PLACEHOLDERS})(?:$|[^a-z0-9])`,
+  ].join("|"),
+);
 const PLACEHOLDER_EXACT = new Set(["null", "none", "nil", "undefined", "true", "false", "empty", "required", "optional", "string"]);
 const REFERENCE_PREFIXES = [
   "$", "/", "./", "../", "~/", "process.env", "os.environ", "os.getenv", "env.", "env(", "secrets.", "vault:", "arn:", "projects/",
