@@ -21,7 +21,7 @@ import { parseArgs } from "node:util";
 import { DIST, ROOT, bundleAll } from "../build/bundle.ts";
 import { bareWorkers } from "./bare-workers.ts";
 import { run, stats, type Sample, type Send, type Stats } from "./measure.ts";
-import { airlockWorkers, applyMigrations, wranglersMiniflare, type V4WorkerOptions } from "./mesh.ts";
+import { airlockWorkers, applyMigrations, wranglersMiniflare, type V4WorkerOptions, seeder } from "./mesh.ts";
 
 const BASE_DOMAIN = "airlock.localhost";
 const ORG = "acme";
@@ -119,13 +119,7 @@ export async function admitBench(options: AdmitBenchOptions): Promise<number> {
   try {
     await mf.ready;
     await applyMigrations(mf, "workers/auth/wrangler.toml");
-    const dispatch = (host: string, path: string, init: RequestInit = {}) => mf.dispatchFetch(`https://${host}${path}`, init as never) as unknown as Promise<Response>;
-    const post = (token: string, body: unknown, method = "POST"): RequestInit => ({ method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
-    const expectStatus = async (response: Response, status: number, what: string) => {
-      const text = await response.text();
-      if (response.status !== status) throw new Error(`seeding: ${what} answered ${response.status}: ${text.slice(0, 300)}`);
-      return (text ? JSON.parse(text) : {}) as Record<string, any>;
-    };
+    const { dispatch, post, expectStatus } = seeder(mf);
     const host = `${ORG}.${BASE_DOMAIN}`;
     const org = await expectStatus(await dispatch(`api.${BASE_DOMAIN}`, "/v1/orgs", post(operatorToken, { slug: ORG, name: "Acme" })), 201, "create org");
     const admin = (await expectStatus(await dispatch(`api.${BASE_DOMAIN}`, `/v1/orgs/${ORG}/admin-tokens`, post(operatorToken, { name: "bench", role: "owner" })), 201, "admin token"))["secret"] as string;

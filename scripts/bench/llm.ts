@@ -20,7 +20,7 @@ import { startProviderFixture } from "../../test/fixtures/providers/server.ts";
 import { DIST, ROOT, bundleAll } from "../build/bundle.ts";
 import { bareWorkers } from "./bare-workers.ts";
 import { run, stats, type Sample, type Send, type Stats } from "./measure.ts";
-import { airlockWorkers, applyMigrations, wranglersMiniflare } from "./mesh.ts";
+import { airlockWorkers, applyMigrations, wranglersMiniflare, seeder } from "./mesh.ts";
 
 const BASE_DOMAIN = "airlock.localhost";
 const ORG = "acme";
@@ -75,13 +75,7 @@ export async function llmBench(options: LlmBenchOptions): Promise<number> {
   try {
     await mf.ready;
     await applyMigrations(mf, "workers/auth/wrangler.toml");
-    const dispatch = (host: string, path: string, init: RequestInit = {}) => mf.dispatchFetch(`https://${host}${path}`, init as never) as unknown as Promise<Response>;
-    const post = (token: string, body: unknown): RequestInit => ({ method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
-    const expectStatus = async (response: Response, status: number, what: string) => {
-      const text = await response.text();
-      if (response.status !== status) throw new Error(`seeding: ${what} answered ${response.status}: ${text.slice(0, 300)}`);
-      return JSON.parse(text) as Record<string, any>;
-    };
+    const { dispatch, post, expectStatus } = seeder(mf);
     const host = `${ORG}.${BASE_DOMAIN}`;
     await expectStatus(await dispatch(`api.${BASE_DOMAIN}`, "/v1/orgs", post(operatorToken, { slug: ORG, name: "Acme" })), 201, "create org");
     const admin = (await expectStatus(await dispatch(`api.${BASE_DOMAIN}`, `/v1/orgs/${ORG}/admin-tokens`, post(operatorToken, { name: "bench", role: "owner" })), 201, "admin token"))["secret"] as string;

@@ -100,3 +100,18 @@ export async function applyMigrations(mf: Miniflare, configPath: string, binding
   }
   return files.map((f) => relative(ROOT, resolve(dir, f)));
 }
+
+/**
+ * How a benchmark seeds its org through the mesh: requests by host, JSON bodies with a bearer
+ * token, and answers that must have the expected status (anything else stops the run).
+ */
+export function seeder(mf: Miniflare) {
+  const dispatch = (host: string, path: string, init: RequestInit = {}) => mf.dispatchFetch(`https://${host}${path}`, init as never) as unknown as Promise<Response>;
+  const post = (token: string, body: unknown, method = "POST"): RequestInit => ({ method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  const expectStatus = async (response: Response, status: number, what: string) => {
+    const text = await response.text();
+    if (response.status !== status) throw new Error(`seeding: ${what} answered ${response.status}: ${text.slice(0, 300)}`);
+    return (text ? JSON.parse(text) : {}) as Record<string, any>;
+  };
+  return { dispatch, post, expectStatus };
+}
