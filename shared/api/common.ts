@@ -38,6 +38,12 @@ export const jsonBody = <T extends z.ZodType>(schema: T) => ({
  */
 export const READ_ONLY = { "x-airlock-read-only": true } as const;
 
+/**
+ * Marks a route an agent's own credential (API key, OAuth token) may call, not only an admin
+ * token: the owning Worker limits it to the caller's own records (`/mcp-connections`).
+ */
+export const SELF_SERVICE = { "x-airlock-self-service": true } as const;
+
 export const noContent = { description: "Done; no body" } as const;
 
 export const Timestamp = z.iso.datetime().openapi({ example: "2026-11-25T09:30:00.000Z" });

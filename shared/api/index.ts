@@ -55,18 +55,30 @@ export function ownersBySegment(api: readonly { owner: ApiOwner; routes: Record<
 
 /** Whether an admin request changes nothing: a GET/HEAD, or a route marked `READ_ONLY` (`/policies/test`). */
 export function isReadOnlyRequest(method: string, pathname: string): boolean {
-  if (method === "GET" || method === "HEAD") return true;
-  const path = pathname.replace(/^\/api\/v1/, "");
-  return READ_ONLY_POSTS.has(`${method} ${path}`);
+  return method === "GET" || method === "HEAD" || matchesMarked(READ_ONLY_ROUTES, method, pathname);
 }
 
-const READ_ONLY_POSTS = new Set(
-  ADMIN_API.flatMap(({ routes }) =>
+/** Whether an agent's own credential (API key, OAuth token) may make this request: routes marked `SELF_SERVICE`. */
+export function isSelfServiceRequest(method: string, pathname: string): boolean {
+  return matchesMarked(SELF_SERVICE_ROUTES, method, pathname);
+}
+
+/** The routes carrying an OpenAPI extension flag, as method + path pattern (`{param}` matches one segment). */
+function markedRoutes(flag: string) {
+  return ADMIN_API.flatMap(({ routes }) =>
     Object.values(routes as Record<string, RouteConfig>)
-      .filter((route) => route["x-airlock-read-only"] === true)
-      .map((route) => `${route.method.toUpperCase()} ${route.path}`),
-  ),
-);
+      .filter((route) => (route as Record<string, unknown>)[flag] === true)
+      .map((route) => ({ method: route.method.toUpperCase(), path: new RegExp(`^${route.path.replace(/\{[^}]+\}/g, "[^/]+")}$`) })),
+  );
+}
+
+function matchesMarked(routes: { method: string; path: RegExp }[], method: string, pathname: string): boolean {
+  const path = pathname.replace(/^\/api\/v1/, "");
+  return routes.some((route) => route.method === method && route.path.test(path));
+}
+
+const READ_ONLY_ROUTES = markedRoutes("x-airlock-read-only");
+const SELF_SERVICE_ROUTES = markedRoutes("x-airlock-self-service");
 
 export function openApiDocument(
   api: readonly { routes: Record<string, RouteConfig> }[],

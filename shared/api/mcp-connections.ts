@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { Timestamp, commonErrors, json, noContent, notFound } from "./common.ts";
+import { SELF_SERVICE, Timestamp, commonErrors, json, noContent, notFound } from "./common.ts";
 
 /**
  * A user's connections to upstream MCP servers with `auth_mode: oauth` (their tokens are
@@ -25,12 +25,12 @@ const tags = ["MCP connections"];
 
 export const mcpConnectionRoutes = {
   list: createRoute({
-    method: "get", path: "/mcp-connections", tags, summary: "List upstream MCP connections (the caller's own, or a user's for an admin)",
+    method: "get", path: "/mcp-connections", ...SELF_SERVICE, tags, summary: "List upstream MCP connections (the caller's own, or a user's for an admin)",
     request: { query: UserQuery },
     responses: { 200: json(z.object({ data: z.array(McpConnection) }), "The connections"), ...commonErrors },
   }),
   revoke: createRoute({
-    method: "delete", path: "/mcp-connections/{server_id}", tags, summary: "Revoke a connection: the user's upstream tokens are deleted",
+    method: "delete", path: "/mcp-connections/{server_id}", ...SELF_SERVICE, tags, summary: "Revoke a connection: the user's upstream tokens are deleted",
     request: { params: ServerParam, query: UserQuery },
     responses: { 204: noContent, ...commonErrors, ...notFound },
   }),

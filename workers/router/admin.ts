@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import { ADMIN_API, isReadOnlyRequest, openApiDocument, ownersBySegment } from "../../shared/api/index.ts";
+import { ADMIN_API, isReadOnlyRequest, isSelfServiceRequest, openApiDocument, ownersBySegment } from "../../shared/api/index.ts";
 import { problem } from "../../shared/problem.ts";
 import type { RouterEnv } from "./context.ts";
 import { routerApi } from "./api/index.ts";
@@ -45,8 +45,7 @@ adminApi.all("*", nameOperation, authenticate, jsonBody, async (c) => {
 
   if (segment === "me") return c.json(principal);
 
-  // A user's own upstream MCP connections are theirs to list and revoke with their agent credential (the owner checks whose).
-  if (principal.kind !== "admin_token" && segment !== "mcp-connections") {
+  if (principal.kind !== "admin_token" && !isSelfServiceRequest(c.req.method, new URL(c.req.url).pathname)) {
     return problem("forbidden", { detail: "The admin API needs an admin token; API keys are for agents", requestId });
   }
   if (principal.roles.includes("auditor") && !isReadOnlyRequest(c.req.method, new URL(c.req.url).pathname)) {
