@@ -110,6 +110,71 @@ describe("limit rules (admin API)", () => {
   });
 });
 
+describe("limit rules go with the key, user or team they limit", () => {
+  const ruleOn = async (scope: string, scopeId: string) => {
+    const res = await org.api("/limits", { method: "POST", json: { scope, scope_id: scopeId, requests_per_minute: 10 } });
+    expect(res.status).toBe(201);
+    return (await json(res)).id as string;
+  };
+  const ruleIds = async () => (await json<{ data: { id: string }[] }>(org.api("/limits?limit=200"))).data.map((r) => r.id);
+  const scim = (path: string, init: { method?: string; json?: unknown } = {}) =>
+    mesh.request(org.host, path, { token: scimToken, ...init, headers: { "content-type": "application/scim+json" } });
+  let scimToken: string;
+  beforeAll(async () => {
+    scimToken = (await json(org.api("/scim-token", { method: "POST" }))).secret;
+  });
+
+  it("deletes a key's rules when the key is revoked, and refuses new ones on it", async () => {
+    const revoked = await agentKey("revoked@budgets.test");
+    const kept = await agentKey("kept-key@budgets.test");
+    const [gone, stays] = [await ruleOn("key", revoked.keyId), await ruleOn("key", kept.keyId)];
+    expect((await org.api(`/api-keys/${revoked.keyId}`, { method: "DELETE" })).status).toBe(204);
+    const left = await ruleIds();
+    expect(left).not.toContain(gone);
+    expect(left).toContain(stays);
+    const again = await org.api("/limits", { method: "POST", json: { scope: "key", scope_id: revoked.keyId, requests_per_minute: 1 } });
+    expect(again.status).toBe(422);
+    expect((await json(again)).errors).toEqual([expect.objectContaining({ path: "scope_id", message: "this API key is revoked" })]);
+  });
+
+  it("deletes a team's rules with the team (admin API and SCIM DELETE Group)", async () => {
+    const team = await json(org.api("/teams", { method: "POST", json: { name: "doomed" } }));
+    const other = await json(org.api("/teams", { method: "POST", json: { name: "spared" } }));
+    const group = await json(scim("/scim/v2/Groups", { method: "POST", json: { schemas: ["urn:ietf:params:scim:schemas:core:2.0:Group"], displayName: "Pushed Group" } }));
+    const [teamRule, otherRule, groupRule] = [await ruleOn("team", team.id), await ruleOn("team", other.id), await ruleOn("team", group.id)];
+    expect((await org.api(`/teams/${team.id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await scim(`/scim/v2/Groups/${group.id}`, { method: "DELETE" })).status).toBe(204);
+    const left = await ruleIds();
+    expect(left).not.toContain(teamRule);
+    expect(left).not.toContain(groupRule);
+    expect(left).toContain(otherRule);
+  });
+
+  it("keeps a deactivated user's rules and deletes a deleted user's, with their keys' (admin API and SCIM)", async () => {
+    const created = await json(scim("/scim/v2/Users", { method: "POST", json: { schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"], userName: "leaver@budgets.test", active: true } }));
+    const key = await json(org.api("/api-keys", { method: "POST", json: { name: "leaver", user_id: created.id } }));
+    const [userRule, keyRule] = [await ruleOn("user", created.id), await ruleOn("key", key.id)];
+    const deactivate = { schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations: [{ op: "replace", value: { active: false } }] };
+    expect((await json(scim(`/scim/v2/Users/${created.id}`, { method: "PATCH", json: deactivate }))).active).toBe(false);
+    expect(await ruleIds()).toEqual(expect.arrayContaining([userRule, keyRule]));
+    expect((await scim(`/scim/v2/Users/${created.id}`, { method: "DELETE" })).status).toBe(204);
+    const afterScim = await ruleIds();
+    expect(afterScim).not.toContain(userRule);
+    expect(afterScim).not.toContain(keyRule);
+
+    const admin = await agentKey("removed@budgets.test");
+    const kept = await agentKey("kept-user@budgets.test");
+    const rules = [await ruleOn("user", admin.userId), await ruleOn("key", admin.keyId)];
+    const keptRules = [await ruleOn("user", kept.userId), await ruleOn("key", kept.keyId)];
+    expect((await org.api(`/users/${admin.userId}`, { method: "PATCH", json: { status: "deactivated" } })).status).toBe(200);
+    expect(await ruleIds()).toEqual(expect.arrayContaining(rules));
+    expect((await org.api(`/users/${admin.userId}`, { method: "DELETE" })).status).toBe(204);
+    const left = await ruleIds();
+    for (const id of rules) expect(left).not.toContain(id);
+    expect(left).toEqual(expect.arrayContaining(keptRules));
+  });
+});
+
 /** Per-minute counts roll at each UTC minute; tests that count within one start well clear of the edge. */
 async function clearOfMinuteEdge() {
   const left = 60_000 - (Date.now() % 60_000);

@@ -1,4 +1,5 @@
 import { eq, gt, isNull } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { z } from "@hono/zod-openapi";
 import { adminTokenRoutes, apiKeyRoutes, type CreateAdminToken } from "../../../shared/api/credentials.ts";
 import { decodeCursor, iso, isoOrNull, toPage } from "../../../shared/api/cursor.ts";
@@ -6,6 +7,7 @@ import { schema, type OrgScope } from "../../../shared/db/index.ts";
 import { ProblemError } from "../../../shared/problem.ts";
 import type { Principal } from "../../../shared/principal.ts";
 import { mintToken } from "../../../shared/tokens.ts";
+import { deleteKeyRules } from "../limits/cleanup.ts";
 import { scopeOf, type AuthApiApp } from "./app.ts";
 import { findUser } from "./users.ts";
 
@@ -79,7 +81,8 @@ export function registerApiKeys(app: AuthApiApp) {
   app.openapi(apiKeyRoutes.revoke, async (c) => {
     const scope = scopeOf(c);
     const { id } = c.req.valid("param");
-    await revoke(scope, apiKeys, id, "API key");
+    // A revoked key's limit rules can never apply again: they go in the same batch.
+    await revoke(scope, apiKeys, id, "API key", [deleteKeyRules(scope, id)]);
     return c.body(null, 204);
   });
 }
@@ -123,9 +126,12 @@ export function registerAdminTokens(app: AuthApiApp) {
   });
 }
 
-/** Revocation keeps the row (the audit trail names it) and is idempotent. */
-async function revoke(scope: OrgScope, table: typeof apiKeys | typeof adminTokens, id: string, what: string) {
+/** Revocation keeps the row (the audit trail names it) and is idempotent; `alongside` joins its atomic batch. */
+async function revoke(scope: OrgScope, table: typeof apiKeys | typeof adminTokens, id: string, what: string, alongside: BatchItem<"sqlite">[] = []) {
   const exists = await scope.db.select({ id: table.id }).from(table).where(scope.where(table, eq(table.id, id)));
   if (exists.length === 0) throw new ProblemError("not_found", `No ${what} ${id} in this org`);
-  await scope.db.update(table).set({ revokedAt: Date.now() }).where(scope.where(table, eq(table.id, id), isNull(table.revokedAt)));
+  await scope.db.batch([
+    scope.db.update(table).set({ revokedAt: Date.now() }).where(scope.where(table, eq(table.id, id), isNull(table.revokedAt))),
+    ...alongside,
+  ]);
 }

@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull } from "drizzle-orm";
+import { and, eq, gt, isNotNull, isNull } from "drizzle-orm";
 import { ulid } from "ulid";
 import { decodeCursor, iso, toPage } from "../../../shared/api/cursor.ts";
 import { limitRoutes } from "../../../shared/api/limits.ts";
@@ -45,6 +45,11 @@ async function assertScopeExists(scope: OrgScope, kind: LimitScope, id: string |
   const [table, label] = SCOPE_TABLES[kind];
   const [row] = await scope.db.select({ id: table.id }).from(table).where(scope.where(table, eq(table.id, id))).limit(1);
   if (!row) throw new ProblemError("validation_failed", `No ${label} ${id} in this org`, [{ path: "scope_id", message: `no ${label} with this id in this org` }]);
+  // Revoking a key deletes its rules (credentials.ts); a new one could never apply either.
+  if (kind === "key") {
+    const [revoked] = await scope.db.select({ id: apiKeys.id }).from(apiKeys).where(scope.where(apiKeys, eq(apiKeys.id, id), isNotNull(apiKeys.revokedAt))).limit(1);
+    if (revoked) throw new ProblemError("validation_failed", `API key ${id} is revoked`, [{ path: "scope_id", message: "this API key is revoked" }]);
+  }
 }
 
 async function findRule(scope: OrgScope, id: string): Promise<RuleRow> {

@@ -4,6 +4,7 @@ import { decodeCursor, iso, toPage } from "../../../shared/api/cursor.ts";
 import { teamRoutes } from "../../../shared/api/teams.ts";
 import { schema, type OrgScope } from "../../../shared/db/index.ts";
 import { ProblemError } from "../../../shared/problem.ts";
+import { deleteTeamRules } from "../limits/cleanup.ts";
 import { scopeOf, type AuthApiApp } from "./app.ts";
 import { findUser } from "./users.ts";
 
@@ -98,8 +99,10 @@ export function registerTeams(app: AuthApiApp) {
     const scope = scopeOf(c);
     const { id } = c.req.valid("param");
     await findTeam(scope, id);
+    // One batch: the team, its memberships and its limit rules go together or not at all.
     await scope.db.batch([
       scope.db.delete(teamMemberships).where(scope.where(teamMemberships, eq(teamMemberships.teamId, id))),
+      deleteTeamRules(scope, id),
       scope.db.delete(teams).where(scope.where(teams, eq(teams.id, id))),
     ]);
     return c.body(null, 204);

@@ -4,6 +4,7 @@ import { decodeCursor, iso, toPage } from "../../../shared/api/cursor.ts";
 import { userRoutes } from "../../../shared/api/users.ts";
 import { schema, type OrgScope } from "../../../shared/db/index.ts";
 import { ProblemError } from "../../../shared/problem.ts";
+import { deleteUserRules } from "../limits/cleanup.ts";
 import { scopeOf, type AuthApiApp } from "./app.ts";
 
 const { users, teams, teamMemberships, apiKeys } = schema;
@@ -97,9 +98,10 @@ export function registerUsers(app: AuthApiApp) {
     const scope = scopeOf(c);
     const { id } = c.req.valid("param");
     await findUser(scope, id);
-    // One batch: the user, their memberships and keys go together or not at all.
+    // One batch: the user, their memberships, keys and the limit rules on both go together or not at all.
     await scope.db.batch([
       scope.db.delete(teamMemberships).where(scope.where(teamMemberships, eq(teamMemberships.userId, id))),
+      deleteUserRules(scope, id),
       scope.db.delete(apiKeys).where(scope.where(apiKeys, eq(apiKeys.userId, id))),
       scope.db.delete(users).where(scope.where(users, eq(users.id, id))),
     ]);

@@ -3,6 +3,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { Hono } from "hono";
 import { ulid } from "ulid";
 import { chunk, schema, type OrgScope } from "../../../shared/db/index.ts";
+import { deleteTeamRules } from "../limits/cleanup.ts";
 import { coerceResource } from "./coerce.ts";
 import { badRequest, notFound, ScimError } from "./errors.ts";
 import { compileFilter, parseFilter, requiredEqualities, resourceScope, type Filter } from "./filter.ts";
@@ -262,8 +263,10 @@ groupRoutes.delete("/:id", async (c) => {
   const scope = c.var.scope;
   const { row, resource } = await loadOne(c, c.req.param("id"));
   checkIfMatch(c, resource);
+  // One batch: the team, its memberships and its limit rules go together or not at all.
   await scope.db.batch([
     scope.db.delete(teamMemberships).where(scope.where(teamMemberships, eq(teamMemberships.teamId, row.id))),
+    deleteTeamRules(scope, row.id),
     scope.db.delete(teams).where(scope.where(teams, eq(teams.id, row.id))),
   ]);
   return c.body(null, 204);

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { ulid } from "ulid";
 import { z } from "zod";
 import { chunk, schema, type OrgScope } from "../../../shared/db/index.ts";
+import { deleteUserRules } from "../limits/cleanup.ts";
 import { coerceResource } from "./coerce.ts";
 import { badRequest, notFound, ScimError } from "./errors.ts";
 import { compileFilter, parseFilter, requiredEqualities, resourceScope, type Filter } from "./filter.ts";
@@ -215,9 +216,11 @@ userRoutes.delete("/:id", async (c) => {
   const scope = c.var.scope;
   const { row, resource } = await loadOne(c, c.req.param("id"));
   checkIfMatch(c, resource);
-  // One batch: the user, their memberships and API keys go together or not at all.
+  // One batch: the user, their memberships, API keys and the limit rules on both go together or not at all.
+  // (Deactivation, active=false, keeps the rules: they come back with the user.)
   await scope.db.batch([
     scope.db.delete(teamMemberships).where(scope.where(teamMemberships, eq(teamMemberships.userId, row.id))),
+    deleteUserRules(scope, row.id),
     scope.db.delete(apiKeys).where(scope.where(apiKeys, eq(apiKeys.userId, row.id))),
     scope.db.delete(users).where(scope.where(users, eq(users.id, row.id))),
   ]);
