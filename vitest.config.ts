@@ -5,14 +5,16 @@ const migrations = await readD1Migrations("./migrations");
 
 /**
  * Stands in for airlock-auth in unit projects of Workers that bind its OrgState Durable
- * Object: the same two RPC methods, in memory. The real one runs in the e2e mesh.
+ * Object: the same two RPC methods, in memory, and an empty AuthService so a service binding
+ * to it resolves (workerd refuses to start otherwise). The real one runs in the e2e mesh.
  */
 const orgStateStandIn = {
   name: "airlock-auth",
   modules: true,
   compatibilityDate: "2026-11-01",
   durableObjects: { ORG_STATE: { className: "OrgState", useSQLite: true } },
-  script: `import { DurableObject } from "cloudflare:workers";
+  script: `import { DurableObject, WorkerEntrypoint } from "cloudflare:workers";
+export class AuthService extends WorkerEntrypoint {}
 export class OrgState extends DurableObject {
   version = 1;
   async configVersion() { return this.version; }
@@ -21,12 +23,25 @@ export class OrgState extends DurableObject {
 export default { fetch: () => new Response(null, { status: 404 }) };`,
 };
 
+/**
+ * Stands in for airlock-guardrail in the mcp-proxy unit project, whose service binding needs
+ * the entrypoint to exist; unit tests there cover modules that never call it.
+ */
+const guardrailStandIn = {
+  name: "airlock-guardrail",
+  modules: true,
+  compatibilityDate: "2026-11-01",
+  script: `import { WorkerEntrypoint } from "cloudflare:workers";
+export class GuardrailService extends WorkerEntrypoint {}
+export default { fetch: () => new Response(null, { status: 404 }) };`,
+};
+
 /** Unit tests run inside workerd, one project per Worker with logic; e2e runs in Node against the whole mesh. */
-const workerProject = (name: string, configPath: string, include: string[]) => ({
+const workerProject = (name: string, configPath: string, include: string[], standIns: (typeof orgStateStandIn | typeof guardrailStandIn)[] = [orgStateStandIn]) => ({
   plugins: [
     cloudflareTest({
       wrangler: { configPath },
-      miniflare: { bindings: { TEST_MIGRATIONS: migrations, MASTER_KEY: btoa("k".repeat(32)) }, workers: [orgStateStandIn] },
+      miniflare: { bindings: { TEST_MIGRATIONS: migrations, MASTER_KEY: btoa("k".repeat(32)) }, workers: standIns },
     }),
   ],
   test: { name, include, setupFiles: ["./test/workerd/apply-migrations.ts"] },
@@ -39,6 +54,7 @@ export default defineConfig({
       workerProject("auth", "./workers/auth/wrangler.toml", ["workers/auth/**/*.test.ts"]),
       workerProject("metrics", "./workers/metrics/wrangler.toml", ["workers/metrics/**/*.test.ts"]),
       workerProject("guardrail", "./workers/guardrail/wrangler.toml", ["workers/guardrail/**/*.test.ts"]),
+      workerProject("mcp-proxy", "./workers/mcp-proxy/wrangler.toml", ["workers/mcp-proxy/**/*.test.ts"], [orgStateStandIn, guardrailStandIn]),
       {
         plugins: [cloudflareTest({ miniflare: { compatibilityDate: "2026-11-01" } })],
         test: { name: "shared", include: ["shared/**/*.test.ts", "workers/router/**/*.test.ts"] },

@@ -347,6 +347,8 @@ describe("bad input gets the JSON-RPC error the spec names, never a hang", () =>
       [{ jsonrpc: "2.0", id: 1, method: "ping" }, { ...headers, "mcp-protocol-version": "1999-01-01" }, 400, -32000],
       [{ jsonrpc: "2.0", id: 1, method: "ping" }, { "mcp-protocol-version": "2025-06-18" }, 400, -32000],
       [{ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { text: "x".repeat(600_000) } } }, headers, 413, -32600],
+      // Client info too large to carry in a session id: refused up front, not a session that 404s forever.
+      [{ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "c", version: "1", notes: "x".repeat(100_000) } } }, { "mcp-protocol-version": "2025-06-18" }, 400, -32602],
     ];
     for (const [body, h, status, code] of cases) {
       const response = await rpc("fixture", body, h);

@@ -6,7 +6,7 @@ import { classify, rpcError, RPC, type Classified, type JsonRpcId } from "./json
 import { headerMismatch } from "./mcp-headers.ts";
 import { registryOf, visibleTo } from "./registry.ts";
 import { idleMsOf, post, relay, unavailable } from "./relay.ts";
-import { openSession, sealSession, type SessionState } from "./session.ts";
+import { carriedInit, MAX_CARRIED_INIT_CHARS, openSession, sealSession, type SessionState } from "./session.ts";
 import { serveSingle } from "./single.ts";
 import { discover, serveStateless, STATELESS_VERSION } from "./stateless.ts";
 import { exchange } from "./upstream/streamable-http.ts";
@@ -171,9 +171,13 @@ async function parseMessage(env: Env, request: Request, attributes: McpAttribute
 
 /** A new session: the upstream(s) initialise, and their session ids are sealed into the client's. */
 async function initialize(call: Call, name: string, classified: Classified & { kind: "request" }): Promise<Response> {
-  const base = { p: principalKey(call.principal), n: name, ...(classified.message.params ? { i: classified.message.params } : {}) };
+  const { id, params } = classified.message;
+  const init = params && !Array.isArray(params) ? carriedInit(params) : undefined;
+  if (init && JSON.stringify(init).length > MAX_CARRIED_INIT_CHARS) {
+    return rpcError(id, RPC.invalidParams, `initialize: capabilities and clientInfo together may hold at most ${MAX_CARRIED_INIT_CHARS} characters of JSON`, 400);
+  }
+  const base = { p: principalKey(call.principal), n: name, ...(init ? { i: init } : {}) };
   const server = call.registry.servers.get(name);
-  const { id } = classified.message;
   if (!server) {
     const virtual = call.registry.virtuals.get(name)!;
     const { response, sessions } = await initializeVirtual(call, virtual, classified.message);

@@ -16,6 +16,19 @@ export interface SessionState {
 }
 
 const PREFIX = "s1.";
+/** The longest session id a client may present; `sealSession` never issues a longer one. */
+const MAX_SESSION_ID_CHARS = 8192;
+/**
+ * The most of a client's initialize params (protocol version, capabilities, client info) a
+ * session carries: sealed and base64-encoded beside the upstream ids it stays under the id limit.
+ */
+export const MAX_CARRIED_INIT_CHARS = 4096;
+
+/** What a legacy upstream's re-initialise needs of the client's initialize params, and nothing else. */
+export function carriedInit(params: Record<string, unknown>): Record<string, unknown> {
+  const { protocolVersion, capabilities, clientInfo } = params;
+  return { protocolVersion, capabilities, clientInfo };
+}
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -37,7 +50,8 @@ function keyOf(masterKey: string): Promise<CryptoKey> {
   return sessionKey;
 }
 
-const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+// A byte at a time: spreading a large array into fromCharCode overflows the stack.
+const b64url = (bytes: Uint8Array) => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join("")).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 const fromB64url = (text: string) => Uint8Array.from(atob(text.replaceAll("-", "+").replaceAll("_", "/")), (c) => c.charCodeAt(0));
 
 export async function sealSession(masterKey: string, orgId: string, state: SessionState): Promise<string> {
@@ -46,12 +60,14 @@ export async function sealSession(masterKey: string, orgId: string, state: Sessi
   const out = new Uint8Array(12 + sealed.byteLength);
   out.set(iv);
   out.set(new Uint8Array(sealed), 12);
-  return PREFIX + b64url(out);
+  const id = PREFIX + b64url(out);
+  if (id.length > MAX_SESSION_ID_CHARS) throw new Error(`session state too large for a session id (${id.length} > ${MAX_SESSION_ID_CHARS} chars)`);
+  return id;
 }
 
 /** The session, or null when the id is not one this org's gateway issued. */
 export async function openSession(masterKey: string, orgId: string, id: string): Promise<SessionState | null> {
-  if (!id.startsWith(PREFIX) || id.length > 8192) return null;
+  if (!id.startsWith(PREFIX) || id.length > MAX_SESSION_ID_CHARS) return null;
   try {
     const bytes = fromB64url(id.slice(PREFIX.length));
     const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.slice(0, 12), additionalData: encoder.encode(orgId) }, await keyOf(masterKey), bytes.slice(12));

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { idleGuard, mapSse, sseEvents } from "./sse.ts";
+
+/** A stream delivering the text as these byte chunks (cut anywhere, even inside a UTF-8 character). */
+function chunked(text: string, cuts: number[]): ReadableStream<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  const edges = [0, ...cuts, bytes.length];
+  return new ReadableStream({
+    start(controller) {
+      for (let i = 1; i < edges.length; i++) controller.enqueue(bytes.slice(edges[i - 1], edges[i]));
+      controller.close();
+    },
+  });
+}
+
+const text = (stream: ReadableStream<Uint8Array>) => new Response(stream).text();
+const events = async (stream: ReadableStream<Uint8Array>) => {
+  const out = [];
+  for await (const event of sseEvents(stream)) out.push(event);
+  return out;
+};
+
+describe("mapSse", () => {
+  it("rewrites each message event's JSON-RPC payload and keeps id, retry and comments for resumption", async () => {
+    const upstream = ': hi\nretry: 1000\n\nid: 7\nevent: message\ndata: {"jsonrpc":"2.0","id":1,"result":{"text":"café"}}\n\n';
+    const bytes = new TextEncoder().encode(upstream).length;
+    // Cut inside the first event, inside "é" (two bytes in UTF-8, after ASCII only) and between the last two newlines.
+    const cuts = [5, upstream.indexOf("é") + 1, bytes - 1];
+    const out = await text(mapSse(chunked(upstream, cuts), (m) => ({ ...(m as object), id: "tagged" })));
+    expect(out).toBe(': hi\nretry: 1000\n\nid: 7\nevent: message\ndata: {"jsonrpc":"2.0","id":"tagged","result":{"text":"café"}}\n\n');
+  });
+
+  it("passes other events and data that is not JSON through unchanged", async () => {
+    const upstream = "event: endpoint\ndata: /messages?s=1\n\nevent: message\ndata: not json\n\n";
+    let calls = 0;
+    const out = await text(mapSse(chunked(upstream, []), (m) => (calls++, m)));
+    expect(out).toBe("event: endpoint\ndata: /messages?s=1\n\nevent: message\ndata: not json\n\n");
+    expect(calls).toBe(0);
+  });
+
+  it("understands CRLF separators and a last event without its blank line", async () => {
+    const upstream = 'data: {"a":1}\r\n\r\ndata: {"b":2}';
+    const out = await text(mapSse(chunked(upstream, [3, 16]), (m) => ({ seen: m })));
+    expect(out).toBe('data: {"seen":{"a":1}}\n\ndata: {"seen":{"b":2}}\n\n');
+  });
+});
+
+describe("sseEvents", () => {
+  it("joins multi-line data and names the event, message by default", async () => {
+    const parsed = await events(chunked("data: one\ndata: two\n\nevent: ping\n\n", [4]));
+    expect(parsed.map((e) => [e.event, e.data])).toEqual([["message", "one\ntwo"], ["ping", null]]);
+  });
+});
+
+describe("idleGuard", () => {
+  it("ends a stream whose upstream goes silent, sending the last words and cancelling the upstream", async () => {
+    let cancelled = false;
+    const silent = new ReadableStream<Uint8Array>({
+      start: (controller) => controller.enqueue(new TextEncoder().encode("data: first\n\n")),
+      cancel: () => void (cancelled = true),
+    });
+    expect(await text(idleGuard(silent, 20, () => "data: bye\n\n"))).toBe("data: first\n\ndata: bye\n\n");
+    expect(cancelled).toBe(true);
+  });
+
+  it("never cuts off an upstream that keeps talking within the bound", async () => {
+    let sent = 0;
+    const steady = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (sent++ === 5) controller.close();
+        else controller.enqueue(new TextEncoder().encode("."));
+      },
+    });
+    expect(await text(idleGuard(steady, 50, () => "cut"))).toBe(".....");
+  });
+});
