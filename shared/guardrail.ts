@@ -43,6 +43,15 @@ export const InspectInputSchema = z
   });
 export type InspectInput = z.infer<typeof InspectInputSchema>;
 
+/** Findings a caller's own scan made, for airlock-guardrail to record and alert on. */
+export const RecordFindingsInputSchema = z.object({
+  org_id: z.string().min(1),
+  request_id: z.string().min(1),
+  direction: DirectionSchema,
+  findings: z.array(FindingSchema),
+});
+export type RecordFindingsInput = z.infer<typeof RecordFindingsInputSchema>;
+
 export interface InspectResult {
   action: Action;
   findings: Finding[];

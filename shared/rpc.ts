@@ -1,5 +1,6 @@
 import type { AirlockEvent } from "./events.ts";
-import type { AlertMessage, InspectInput, InspectResult, StreamFormat } from "./guardrail.ts";
+import type { PolicySource } from "./guardrail-engine/policy/source.ts";
+import type { AlertMessage, InspectInput, InspectResult, RecordFindingsInput } from "./guardrail.ts";
 import type { PolicyAction, PolicyDecision, RequestFacts, ResourceDescriptor } from "./policy.ts";
 import type { ProblemCode } from "./problem.ts";
 import type { Org, Principal } from "./principal.ts";
@@ -167,21 +168,15 @@ export interface GuardrailRpc extends HealthRpc, ApiRpc {
   /** Inspect a prompt, response, tool call or tool description under the org's rules. */
   inspect(input: InspectInput, actor?: AlertActor): Promise<InspectResult>;
   /**
-   * Pass a provider's SSE response through the streaming scanner: redacts in place with
-   * a bounded look-behind window, or ends the stream with the provider's own error event.
+   * The org's rules, settings and custom detectors as they are now, for callers that scan
+   * where the bytes are (`shared/guardrail-engine/client.ts`, cached per config version).
    */
-  scanStream(stream: ReadableStream<Uint8Array>, input: StreamScanInput): Promise<ReadableStream<Uint8Array>>;
+  policySource(orgId: string): Promise<PolicySource>;
+  /** Findings a caller's own scan made: their events and alerts, as if `inspect` had found them. */
+  record(input: RecordFindingsInput, actor?: AlertActor): Promise<void>;
 }
 
 export type AlertActor = AlertMessage["actor"];
-
-export interface StreamScanInput {
-  org_id: string;
-  config_version: number;
-  request_id: string;
-  format: StreamFormat;
-  actor?: AlertActor;
-}
 
 /** The org's OrgState Durable Object (auth Worker), as other Workers reach it. */
 export interface OrgStateRpc {

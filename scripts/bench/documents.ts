@@ -11,7 +11,7 @@
 //                    the same prompt with a card number and an AWS access key in it, and
 //                    without the email (nothing found: no finding to record).
 import { createHash } from "node:crypto";
-import { fakes, seededRandom, type Random } from "../../workers/guardrail/detectors/secrets/fakes.ts";
+import { fakes, seededRandom, type Random } from "../../shared/guardrail-engine/detectors/secrets/fakes.ts";
 
 export const MIXED_DOCUMENT_BYTES = 100 * 1024;
 const SEED = 20261117;

@@ -4,8 +4,9 @@
 //   pass-through  a bare Worker forwarding the same request to the fixture
 //   airlock       POST /llm/openai/v1/chat/completions on acme's host with an API key: the router
 //                 resolves the provider and model from its isolate cache, AUTH.admit() (API key,
-//                 Cedar decision, reservation) and GUARDRAIL.inspect() on the prompt run together,
-//                 the org's sealed key goes upstream, the answer is inspected (direction response)
+//                 Cedar decision, reservation) and the guardrails on the prompt (in the router's
+//                 isolate, under the org's policy) run together, the org's sealed key goes
+//                 upstream, the answer passes the guardrails (direction response)
 //                 and usage, cost, settle and the event happen after the response (waitUntil).
 // Scenarios: non-streaming at concurrency 1 (p50/p99, µs) and 32 (req/s); streaming time to
 // first byte at concurrency 1 (from the call to the first body chunk).

@@ -6,9 +6,10 @@
 //   airlock       POST /mcp/<server> on acme's host with an API key, in a gateway session: the
 //                 router authenticates (AUTH.authenticate), the gateway reads its registry from
 //                 the isolate cache, opens the sealed session id, checks the tool's pin,
-//                 AUTH.authorizeMany() (arguments as facts) and GUARDRAIL.inspect() on the
-//                 arguments run together, the server's own secret goes upstream, the answer's
-//                 JSON-RPC result is inspected in the SSE stream (direction tool_result).
+//                 AUTH.authorizeMany() (arguments as facts) and the guardrails on the arguments
+//                 (in the gateway's isolate, under the org's policy) run together, the server's
+//                 own secret goes upstream, the answer's JSON-RPC result is inspected in the SSE
+//                 stream (direction tool_result).
 // Scenarios: (a) tools/call `echo` at concurrency 1 (target: airlock − pass-through p50 ≤ 0.75 ms,
 // p99 ≤ 3 ms); (b) tools/list of a virtual server composing 3 servers with 200 tools in all (pins
 // checked, one authorizeMany over the 200, names prefixed), against a pass-through tools/list of

@@ -8,10 +8,10 @@
 // `scanText` runs it (keyword prefilter, then `detect` with the shared lower-cased text), so
 // the slowest detectors are visible. Shares are of the median full inspection; what the
 // detectors do not account for is lower-casing, sorting findings and redaction.
-import { BUILT_IN_DETECTORS } from "../../workers/guardrail/detectors/index.ts";
-import type { Detector, Direction } from "../../workers/guardrail/detectors/types.ts";
-import { inspectContent } from "../../workers/guardrail/inspect/inspect.ts";
-import { compilePolicy, type Policy } from "../../workers/guardrail/policy/policy.ts";
+import { BUILT_IN_DETECTORS } from "../../shared/guardrail-engine/detectors/index.ts";
+import type { Detector, Direction } from "../../shared/guardrail-engine/detectors/types.ts";
+import { inspectContent } from "../../shared/guardrail-engine/inspect/inspect.ts";
+import { compilePolicy, type Policy } from "../../shared/guardrail-engine/policy/policy.ts";
 import type { Action } from "../../shared/guardrail.ts";
 
 const median = (values: number[]) => {

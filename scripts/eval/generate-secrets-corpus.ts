@@ -5,8 +5,8 @@
 // that the other detector families have nothing to find in this file.
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { fakes, seededRandom } from "../../workers/guardrail/detectors/secrets/fakes.ts";
-import type { Direction } from "../../workers/guardrail/detectors/types.ts";
+import { fakes, seededRandom } from "../../shared/guardrail-engine/detectors/secrets/fakes.ts";
+import type { Direction } from "../../shared/guardrail-engine/detectors/types.ts";
 
 interface Sample {
   text: string;

@@ -2,9 +2,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { DirectionSchema, type Category } from "../../shared/guardrail.ts";
-import { BUILT_IN_DETECTORS } from "../../workers/guardrail/detectors/index.ts";
-import { scanText } from "../../workers/guardrail/inspect/scan.ts";
-import { compilePolicy } from "../../workers/guardrail/policy/policy.ts";
+import { BUILT_IN_DETECTORS } from "../../shared/guardrail-engine/detectors/index.ts";
+import { scanText } from "../../shared/guardrail-engine/inspect/scan.ts";
+import { compilePolicy } from "../../shared/guardrail-engine/policy/policy.ts";
 
 /** Which category each corpus file labels: a detector is scored on the files of its category. */
 const FILE_CATEGORY: Record<string, Category> = {

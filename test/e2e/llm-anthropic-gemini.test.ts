@@ -1,6 +1,6 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { callEventOf, gatewayOrg, meshFetch, PROVIDER_KEYS } from "../fixtures/providers/org.ts";
+import { callEventOf, findingEventsOf, gatewayOrg, meshFetch, PROVIDER_KEYS } from "../fixtures/providers/org.ts";
 import { ANSWER, USAGE, startProviderFixture } from "../fixtures/providers/server.ts";
 import { startMesh, type Mesh } from "./mesh.ts";
 
@@ -96,11 +96,14 @@ describe("Anthropic Messages", () => {
 });
 
 describe("guardrails on the model path", () => {
-  it("redacts a secret in the prompt before it reaches the provider", async () => {
-    await claude.messages.create({ model: "smart", max_tokens: 10, messages: [{ role: "user", content: `deploy with ${AWS_KEY}` }] });
+  it("redacts a secret in the prompt before it reaches the provider, and records the finding", async () => {
+    const { response } = await claude.messages.create({ model: "smart", max_tokens: 10, messages: [{ role: "user", content: `deploy with ${AWS_KEY}` }] }).withResponse();
     const upstream = lastUpstream().body;
     expect(upstream).not.toContain(AWS_KEY);
     expect(JSON.parse(upstream).messages[0].content).toBe("deploy with [AWS_KEY_1]");
+    const findings = await findingEventsOf(org, requestIdOf(response));
+    expect(findings.map((e) => [e.airlock.detector, e.airlock.direction, e.airlock.action])).toContainEqual(["aws_access_key", "prompt", "redact"]);
+    expect(JSON.stringify(findings)).not.toContain(AWS_KEY);
   });
 
   it("never sends a blocked prompt to the provider", async () => {

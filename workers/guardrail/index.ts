@@ -1,7 +1,9 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { apiApp } from "../../shared/api/app.ts";
-import { InspectInputSchema, type InspectInput, type InspectResult } from "../../shared/guardrail.ts";
-import type { AlertActor, ApiContext, GuardrailRpc, Health, StreamScanInput } from "../../shared/rpc.ts";
+import { InspectInputSchema, RecordFindingsInputSchema, type InspectInput, type InspectResult, type RecordFindingsInput } from "../../shared/guardrail.ts";
+import { runInspection } from "../../shared/guardrail-engine/inspect/run.ts";
+import type { PolicySource } from "../../shared/guardrail-engine/policy/source.ts";
+import type { AlertActor, ApiContext, GuardrailRpc, Health } from "../../shared/rpc.ts";
 import { registerAlertDestinations } from "./alerts/api.ts";
 import { deliverAlerts } from "./alerts/consumer.ts";
 import { adminApp } from "./api/app.ts";
@@ -11,8 +13,7 @@ import { registerScan } from "./api/scan.ts";
 import { registerSettings } from "./api/settings.ts";
 import type { Env } from "./env.ts";
 import { recordFindings } from "./findings.ts";
-import { runInspection } from "./inspect/run.ts";
-import { scanStream } from "./stream/scanner.ts";
+import { policyFor, policySource } from "./policy/load.ts";
 
 const admin = adminApp();
 registerScan(admin);
@@ -35,13 +36,24 @@ export class GuardrailService extends WorkerEntrypoint<Env> implements Guardrail
       return { action: "block", findings: [], error: { code: "invalid_input", message: parsed.error.issues.map((i) => i.message).join("; ") } };
     }
     const { org_id, config_version, request_id, direction, text, messages, json } = parsed.data;
-    const result = await runInspection(this.env, { orgId: org_id, configVersion: config_version, direction, content: { text, messages, json } });
+    const result = await runInspection(policyFor(this.env.DB, org_id, config_version), { text, messages, json }, direction, { worker: "guardrail", orgId: org_id });
     this.ctx.waitUntil(recordFindings(this.env, org_id, request_id, direction, result, actor));
     return result;
   }
 
-  async scanStream(stream: ReadableStream<Uint8Array>, input: StreamScanInput): Promise<ReadableStream<Uint8Array>> {
-    return scanStream(this.env, this.ctx, stream, input);
+  policySource(orgId: string): Promise<PolicySource> {
+    return policySource(this.env.DB, orgId);
+  }
+
+  async record(input: RecordFindingsInput, actor?: AlertActor): Promise<void> {
+    const parsed = RecordFindingsInputSchema.safeParse(input);
+    if (!parsed.success) {
+      // A caller's bug, reported here: the caller records in waitUntil, after its answer has gone.
+      console.error(JSON.stringify({ level: "error", worker: "guardrail", error: "findings to record are malformed", issues: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`) }));
+      return;
+    }
+    const { org_id, request_id, direction, findings } = parsed.data;
+    await recordFindings(this.env, org_id, request_id, direction, { action: "allow", findings }, actor);
   }
 
   api(request: Request, context: ApiContext): Promise<Response> {

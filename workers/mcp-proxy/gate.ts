@@ -1,4 +1,5 @@
 import type { InspectResult } from "../../shared/guardrail.ts";
+import { inspect as inspectHere } from "../../shared/guardrail-engine/client.ts";
 import type { PolicyAction, PolicyDecision, ResourceDescriptor } from "../../shared/policy.ts";
 import { actorOf, type Call } from "./call.ts";
 import { RPC, type JsonRpcError } from "./jsonrpc.ts";
@@ -42,10 +43,13 @@ export function recordDecision(call: Call, decision: PolicyDecision | undefined)
   if (decision.determining.length > 0) call.attributes["airlock.policy_ids"] = decision.determining.join(",");
 }
 
+/** Tool arguments and results pass the org's guardrails in this isolate (policy from airlock-guardrail, findings recorded there). */
 export function inspect(call: Call, direction: "tool_args" | "tool_result", json: unknown): Promise<InspectResult> {
-  return call.env.GUARDRAIL.inspect(
-    { org_id: call.org.id, config_version: call.configVersion, request_id: call.requestId, direction, json },
-    actorOf(call),
+  return inspectHere(
+    { guardrail: call.env.GUARDRAIL, waitUntil: (p) => call.waitUntil(p), worker: "mcp-proxy" },
+    { org_id: call.org.id, config_version: call.configVersion, request_id: call.requestId, actor: actorOf(call) },
+    direction,
+    { json },
   );
 }
 

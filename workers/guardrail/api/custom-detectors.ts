@@ -4,7 +4,7 @@ import { decodeCursor, iso, toPage } from "../../../shared/api/cursor.ts";
 import { guardrailRoutes } from "../../../shared/api/guardrails.ts";
 import { schema, type OrgScope } from "../../../shared/db/index.ts";
 import { ProblemError } from "../../../shared/problem.ts";
-import { compileCustomRegex, customDetectorId } from "../detectors/custom.ts";
+import { compileCustomRegex, customDetectorId } from "../../../shared/guardrail-engine/detectors/custom.ts";
 import { scopeOf, type GuardrailApiApp } from "./app.ts";
 
 const { customDetectors } = schema;

@@ -2,8 +2,8 @@ import { guardrailRoutes } from "../../../shared/api/guardrails.ts";
 import { orgOf } from "../../../shared/api/app.ts";
 import { ProblemError } from "../../../shared/problem.ts";
 import { recordFindings } from "../findings.ts";
-import { runInspection } from "../inspect/run.ts";
-import { BUILT_IN_DETECTORS } from "../detectors/index.ts";
+import { runInspection } from "../../../shared/guardrail-engine/inspect/run.ts";
+import { BUILT_IN_DETECTORS } from "../../../shared/guardrail-engine/detectors/index.ts";
 import { policyFor } from "../policy/load.ts";
 import type { GuardrailApiApp } from "./app.ts";
 
@@ -12,7 +12,7 @@ export function registerScan(app: GuardrailApiApp) {
     const { context, env } = c.env;
     const org = orgOf(context);
     const { direction, text, messages, json, dry_run } = c.req.valid("json");
-    const result = await runInspection(env, { orgId: org.id, configVersion: context.configVersion, direction, content: { text, messages, json } });
+    const result = await runInspection(policyFor(env.DB, org.id, context.configVersion), { text, messages, json }, direction, { worker: "guardrail", orgId: org.id });
     if (result.error?.code === "payload_too_large") throw new ProblemError("payload_too_large", result.error.message);
     if (result.error?.code === "too_deep") throw new ProblemError("validation_failed", result.error.message);
     if (!dry_run) {

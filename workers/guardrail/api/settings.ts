@@ -1,6 +1,6 @@
 import { guardrailRoutes } from "../../../shared/api/guardrails.ts";
 import { schema } from "../../../shared/db/index.ts";
-import { DEFAULT_SETTINGS } from "../policy/defaults.ts";
+import { DEFAULT_SETTINGS } from "../../../shared/guardrail-engine/policy/defaults.ts";
 import { scopeOf, type GuardrailApiApp } from "./app.ts";
 
 const { guardrailSettings } = schema;

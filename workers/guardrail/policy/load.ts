@@ -1,15 +1,23 @@
 import { eq } from "drizzle-orm";
 import { database, orgScope, schema } from "../../../shared/db/index.ts";
 import type { Direction } from "../../../shared/guardrail.ts";
-import { customDetector } from "../detectors/custom.ts";
-import { BUILT_IN_DETECTORS } from "../detectors/index.ts";
-import type { Detector } from "../detectors/types.ts";
-import { DEFAULT_SETTINGS } from "./defaults.ts";
-import { compilePolicy, type Policy } from "./policy.ts";
+import { DEFAULT_SETTINGS } from "../../../shared/guardrail-engine/policy/defaults.ts";
+import { compileSource, type LoadedPolicy, type PolicySource } from "../../../shared/guardrail-engine/policy/source.ts";
 
-export interface LoadedPolicy {
-  policy: Policy;
-  detectors: ReadonlyMap<string, Detector>;
+/** The org's enabled rules, settings and custom detectors, as stored. */
+export async function policySource(d1: D1Database, orgId: string): Promise<PolicySource> {
+  const scope = orgScope(database(d1), orgId);
+  const { guardrailRules, guardrailSettings, customDetectors } = schema;
+  const [rules, settingsRow, customs] = await Promise.all([
+    scope.db.select().from(guardrailRules).where(scope.where(guardrailRules, eq(guardrailRules.enabled, true))),
+    scope.db.query.guardrailSettings.findFirst({ where: scope.where(guardrailSettings) }),
+    scope.db.select().from(customDetectors).where(scope.where(customDetectors)),
+  ]);
+  return {
+    rules: rules.map((r) => ({ detector: r.detector, directions: r.directions as Direction[], action: r.action, threshold: r.threshold })),
+    settings: settingsRow ? { failMode: settingsRow.failMode, redaction: settingsRow.redaction, maxScanBytes: settingsRow.maxScanBytes } : DEFAULT_SETTINGS,
+    customDetectors: customs.map(({ name, kind, pattern, keywords, caseSensitive, score }) => ({ name, kind, pattern, keywords, caseSensitive, score })),
+  };
 }
 
 /**
@@ -18,27 +26,10 @@ export interface LoadedPolicy {
  */
 const cache = new Map<string, { version: number; loaded: Promise<LoadedPolicy> }>();
 
-async function load(d1: D1Database, orgId: string): Promise<LoadedPolicy> {
-  const scope = orgScope(database(d1), orgId);
-  const { guardrailRules, guardrailSettings, customDetectors } = schema;
-  const [rules, settingsRow, customs] = await Promise.all([
-    scope.db.select().from(guardrailRules).where(scope.where(guardrailRules, eq(guardrailRules.enabled, true))),
-    scope.db.query.guardrailSettings.findFirst({ where: scope.where(guardrailSettings) }),
-    scope.db.select().from(customDetectors).where(scope.where(customDetectors)),
-  ]);
-  const detectors = [...BUILT_IN_DETECTORS, ...customs.map(customDetector)];
-  const policy = compilePolicy(
-    detectors,
-    rules.map((r) => ({ detector: r.detector, directions: r.directions as Direction[], action: r.action, threshold: r.threshold })),
-    settingsRow ? { failMode: settingsRow.failMode, redaction: settingsRow.redaction, maxScanBytes: settingsRow.maxScanBytes } : DEFAULT_SETTINGS,
-  );
-  return { policy, detectors: new Map(detectors.map((d) => [d.id, d])) };
-}
-
 export function policyFor(d1: D1Database, orgId: string, version: number): Promise<LoadedPolicy> {
   const hit = cache.get(orgId);
   if (hit && hit.version === version) return hit.loaded;
-  const loaded = load(d1, orgId);
+  const loaded = policySource(d1, orgId).then(compileSource);
   loaded.catch(() => cache.delete(orgId));
   if (cache.size > 5_000) cache.clear();
   cache.set(orgId, { version, loaded });

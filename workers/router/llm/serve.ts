@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { InspectResult } from "../../../shared/guardrail.ts";
+import { inspect, scanResponseStream, type GuardrailContext } from "../../../shared/guardrail-engine/client.ts";
 import type { AdmitResult } from "../../../shared/rpc.ts";
 import type { CallOutcome, RouterEnv } from "../context.ts";
 import type { Operation, ProviderConfig } from "../providers/index.ts";
@@ -18,6 +19,9 @@ export interface GatewayHooks {
 }
 
 const TRIES_PER_TARGET = 2;
+
+/** Guardrails run in this isolate under the org's policy from airlock-guardrail (shared/guardrail-engine/client.ts). */
+const guardrailOf = (c: Context<RouterEnv>): GuardrailContext => ({ guardrail: c.env.GUARDRAIL, waitUntil: (p) => c.executionCtx.waitUntil(p), worker: "router" });
 const BACKOFF_MS = 50;
 const decoder = new TextDecoder();
 
@@ -36,7 +40,7 @@ interface Call {
 /**
  * `/llm/<provider>/…`: the model gateway. Resolves the call from the org's registry (isolate
  * cache), admits it in one `AUTH.admit()` (identity, policy, reservation) while the prompt
- * passes `GUARDRAIL.inspect()`, calls the provider with the org's credential (routing,
+ * passes the org's guardrails, calls the provider with the org's credential (routing,
  * retries, fallbacks before the first byte), passes the answer back through the guardrail,
  * and settles the reservation and records the call once it has ended.
  */
@@ -119,7 +123,7 @@ export async function serveModelGateway(c: Context<RouterEnv>, slug: string, res
         ...(reserve ? { reserve } : {}),
       }),
       promptFields.length && credential
-        ? env.GUARDRAIL.inspect({ org_id: registry.orgId, config_version: registry.version, request_id: requestId, direction: "prompt", messages: promptFields.map((f) => call.body![f]) })
+        ? inspect(guardrailOf(c), { org_id: registry.orgId, config_version: registry.version, request_id: requestId }, "prompt", { messages: promptFields.map((f) => call.body![f]) })
         : Promise.resolve<InspectResult>({ action: "allow", findings: [] }),
     ]);
     c.set("org", admitted.org);
@@ -239,7 +243,6 @@ async function forward(
   { settle, release }: { settle: (tokens: number, costMicros: number) => Promise<void>; release: () => void },
   reservedPrice: ReturnType<typeof priceOf>,
 ): Promise<Response> {
-  const env = c.env;
   const requestId = c.get("requestId");
   const url = new URL(c.req.url);
   const errors = call.provider.config.errors;
@@ -288,7 +291,7 @@ async function forward(
       errorEvent: (message) => errors.streamError(`${message} (request id ${requestId})`, "upstream_stream_cut"),
       idleMs: target.provider.timeoutMs,
     });
-    const scanned = await env.GUARDRAIL.scanStream(tapped.stream, { org_id: c.get("org")!.id, config_version: c.get("configVersion"), request_id: requestId, format: call.operation.streamFormat! });
+    const scanned = await scanResponseStream(guardrailOf(c), { org_id: c.get("org")!.id, config_version: c.get("configVersion"), request_id: requestId }, tapped.stream, call.operation.streamFormat!);
     c.set("outcome", tapped.done.then(async (end) => {
       const billed = bill(end.state.usage, () => fallbackUsage(end.outputChars), price);
       await settle(billed.usage.input + billed.usage.output, billed.costMicros).catch(() => undefined);
@@ -310,7 +313,7 @@ async function forward(
   const billable = call.operation.name !== "count_tokens";
   const billed = billable ? bill(call.operation.usage?.(json), () => fallbackUsage(textChars(json)), price) : undefined;
   const inspected = billable
-    ? await env.GUARDRAIL.inspect({ org_id: c.get("org")!.id, config_version: c.get("configVersion"), request_id: requestId, direction: "response", messages: [json] })
+    ? await inspect(guardrailOf(c), { org_id: c.get("org")!.id, config_version: c.get("configVersion"), request_id: requestId }, "response", { messages: [json] })
     : ({ action: "allow", findings: [] } satisfies InspectResult);
   if (inspected.action === "block") {
     // The provider did the work: the usage is billed even though the answer is withheld.

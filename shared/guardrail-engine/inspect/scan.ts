@@ -1,4 +1,4 @@
-import type { Direction, Finding } from "../../../shared/guardrail.ts";
+import type { Direction, Finding } from "../../guardrail.ts";
 import type { Policy } from "../policy/policy.ts";
 
 /**

@@ -1,4 +1,4 @@
-import type { Action, Direction } from "../../../shared/guardrail.ts";
+import type { Action, Direction } from "../../guardrail.ts";
 
 export interface RuleSpec {
   /** A detector id, `category:<category>`, or `*`. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { StreamFormat } from "../../../shared/guardrail.ts";
+import type { StreamFormat } from "../../guardrail.ts";
 import { compilePolicy } from "../policy/policy.ts";
 import { TEST_DETECTORS } from "../test-detectors.ts";
 import { StreamScanner } from "./scanner.ts";

@@ -5,9 +5,9 @@
  * Every pattern must run in linear time: no nested quantifiers, no backreferences, no
  * unbounded alternation inside a repetition.
  */
-import type { Category, Direction } from "../../../shared/guardrail.ts";
+import type { Category, Direction } from "../../guardrail.ts";
 
-export { CATEGORIES, DIRECTIONS } from "../../../shared/guardrail.ts";
+export { CATEGORIES, DIRECTIONS } from "../../guardrail.ts";
 export type { Category, Direction };
 
 export interface Match {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { StreamFormat } from "../../../shared/guardrail.ts";
+import type { StreamFormat } from "../../guardrail.ts";
 import { BUILT_IN_DETECTORS } from "../detectors/index.ts";
 import { fakes } from "../detectors/secrets/fakes.ts";
 import { compilePolicy } from "../policy/policy.ts";

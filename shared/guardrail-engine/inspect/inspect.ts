@@ -1,4 +1,4 @@
-import type { Action, Direction, Finding, InspectResult } from "../../../shared/guardrail.ts";
+import type { Action, Direction, Finding, InspectResult } from "../../guardrail.ts";
 import { strongest, type Policy } from "../policy/policy.ts";
 import { Redactor } from "./redactor.ts";
 import { scanText } from "./scan.ts";

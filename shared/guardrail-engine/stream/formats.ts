@@ -1,4 +1,4 @@
-import type { StreamFormat } from "../../../shared/guardrail.ts";
+import type { StreamFormat } from "../../guardrail.ts";
 import { serializeEvent } from "./sse.ts";
 
 /**

@@ -1,4 +1,4 @@
-import type { Finding } from "../../../shared/guardrail.ts";
+import type { Finding } from "../../guardrail.ts";
 
 /**
  * Replaces redacted spans with typed placeholders (`[EMAIL_1]`) or a mask. One Redactor

@@ -1,4 +1,4 @@
-import { ACTIONS, DIRECTIONS, type Action, type Direction } from "../../../shared/guardrail.ts";
+import { ACTIONS, DIRECTIONS, type Action, type Direction } from "../../guardrail.ts";
 import type { Detector } from "../detectors/types.ts";
 import { DEFAULT_RULES, DEFAULT_SETTINGS, type GuardrailSettings, type RuleSpec } from "./defaults.ts";
 

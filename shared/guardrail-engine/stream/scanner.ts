@@ -1,10 +1,6 @@
-import type { Finding, StreamFormat } from "../../../shared/guardrail.ts";
-import type { StreamScanInput } from "../../../shared/rpc.ts";
-import type { Env } from "../env.ts";
-import { recordFindings } from "../findings.ts";
+import type { Finding, StreamFormat } from "../../guardrail.ts";
 import { Redactor } from "../inspect/redactor.ts";
 import { scanText } from "../inspect/scan.ts";
-import { policyFor } from "../policy/load.ts";
 import type { Policy } from "../policy/policy.ts";
 import { DIALECTS, parseEventData, type Snapshot } from "./formats.ts";
 import { advance, LEX_START, safeSpans, type LexState } from "./json-fragment.ts";
@@ -250,61 +246,3 @@ export class StreamScanner {
     return changed ? serializeEvent(held.event.event, JSON.stringify(held.json)) : held.event.raw;
   }
 }
-
-/** Wires a scanner between a provider's SSE body and the client; the org's fail mode applies if rules cannot load. */
-export async function scanStream(env: Env, ctx: ExecutionContext, upstream: ReadableStream<Uint8Array>, input: StreamScanInput): Promise<ReadableStream<Uint8Array>> {
-  const encoder = new TextEncoder();
-  let loaded;
-  try {
-    loaded = await policyFor(env.DB, input.org_id, input.config_version);
-  } catch (error) {
-    console.error(JSON.stringify({ level: "error", worker: "guardrail", error: "stream policy load failed", org_id: input.org_id, detail: String(error) }));
-    await upstream.cancel();
-    const message = "Airlock could not inspect this response, and the org's guardrails fail closed";
-    return new Response(DIALECTS[input.format].error(message, "inspection_failed")).body!;
-  }
-  const { policy, detectors } = loaded;
-  if (policy.byDirection.response.length === 0) return upstream;
-
-  const scanner = new StreamScanner(policy, (id) => detectors.get(id)?.placeholder ?? "REDACTED", input.format);
-  const reader = upstream.getReader();
-  const decoder = new TextDecoder();
-  const record = () => ctx.waitUntil(recordFindings(env, input.org_id, input.request_id, "response", { action: "allow", findings: scanner.findings }, input.actor));
-
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      for (;;) {
-        let output: ScanOutput;
-        try {
-          const { done, value } = await reader.read();
-          output = done ? scanner.end() : scanner.push(decoder.decode(value, { stream: true }));
-          if (done) {
-            for (const chunk of output.chunks) controller.enqueue(encoder.encode(chunk));
-            if (output.blocked) controller.enqueue(encoder.encode(scanner.errorEvent(blockedMessage(output.blocked), "content_blocked")));
-            controller.close();
-            record();
-            return;
-          }
-        } catch (error) {
-          // The provider cut the stream: say so in its own format rather than end cleanly.
-          controller.enqueue(encoder.encode(scanner.errorEvent("The upstream stream ended unexpectedly", "upstream_error")));
-          controller.close();
-          record();
-          return;
-        }
-        for (const chunk of output.chunks) controller.enqueue(encoder.encode(chunk));
-        if (output.blocked) {
-          controller.enqueue(encoder.encode(scanner.errorEvent(blockedMessage(output.blocked), "content_blocked")));
-          controller.close();
-          await reader.cancel("blocked by guardrail");
-          record();
-          return;
-        }
-        if (output.chunks.length > 0) return;
-      }
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
-}
-
-const blockedMessage = (finding: Finding) => `Blocked by Airlock guardrail: ${finding.detector} (${finding.category}) in the response`;
