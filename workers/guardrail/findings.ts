@@ -1,14 +1,17 @@
-import { detectionFindingEvent, severityOfAction } from "../../shared/events.ts";
+import { createEventOutbox } from "../../shared/event-outbox.ts";
+import { detectionFindingEvent, severityOfAction, type AirlockEvent } from "../../shared/events.ts";
 import type { AlertMessage, Direction, InspectResult } from "../../shared/guardrail.ts";
 import type { AlertActor } from "../../shared/rpc.ts";
 import type { Env } from "./env.ts";
+
+const outbox = createEventOutbox<AirlockEvent>("guardrail");
 
 /** More findings than this in one inspection are counted, not each sent as an event. */
 const MAX_EVENTS_PER_INSPECTION = 50;
 
 /**
- * Off the critical path: one Detection Finding event per finding (log line + queue), and
- * an alert for every finding whose action is `alert` or `block`.
+ * Off the critical path: one Detection Finding event per finding (log line + queue, in the
+ * isolate's event batches), and an alert for every finding whose action is `alert` or `block`.
  */
 export async function recordFindings(env: Env, orgId: string, requestId: string, direction: Direction, result: InspectResult, actor?: AlertActor) {
   if (result.findings.length === 0) return;
@@ -18,7 +21,7 @@ export async function recordFindings(env: Env, orgId: string, requestId: string,
   if (result.findings.length > reported.length) {
     (events.at(-1)!.airlock as Record<string, unknown>).more_findings = result.findings.length - reported.length;
   }
-  for (const event of events) console.log(JSON.stringify(event));
+  const sent = events.map((event) => outbox.emit(env.EVENTS, event));
 
   const alerts: AlertMessage[] = result.findings
     .filter((f) => f.action === "alert" || f.action === "block")
@@ -29,12 +32,10 @@ export async function recordFindings(env: Env, orgId: string, requestId: string,
       actor: actor ?? { user_id: null, email: null, client: null },
     }));
 
-  const sends: Promise<unknown>[] = [env.EVENTS.sendBatch(events.map((body) => ({ body })))];
-  if (alerts.length > 0) sends.push(env.ALERTS.sendBatch(alerts.map((body) => ({ body }))));
-  const outcomes = await Promise.allSettled(sends);
-  for (const outcome of outcomes) {
-    if (outcome.status === "rejected") {
-      console.error(JSON.stringify({ level: "error", worker: "guardrail", error: "finding/alert queue send failed", request_id: requestId, detail: String(outcome.reason) }));
-    }
+  if (alerts.length > 0) {
+    await env.ALERTS.sendBatch(alerts.map((body) => ({ body }))).catch((error: unknown) =>
+      console.error(JSON.stringify({ level: "error", worker: "guardrail", error: "alert queue send failed", request_id: requestId, detail: String(error) })),
+    );
   }
+  await Promise.all(sent);
 }

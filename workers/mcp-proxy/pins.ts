@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { database, schema } from "../../shared/db/index.ts";
-import { detectionFindingEvent } from "../../shared/events.ts";
+import { createEventOutbox } from "../../shared/event-outbox.ts";
+import { detectionFindingEvent, type AirlockEvent } from "../../shared/events.ts";
 import { actorOf, type Call } from "./call.ts";
 import { pinKey, type PinRow, type UpstreamServer } from "./registry.ts";
 
@@ -102,6 +103,9 @@ export async function usableTools(call: Call, server: UpstreamServer, tools: Too
   return usable;
 }
 
+/** Pin-drift events go out with the isolate's other events, in one queue send per batch. */
+const outbox = createEventOutbox<AirlockEvent>("mcp-proxy");
+
 /** A rug pull is a finding of its own: one detection event, whatever the description scan says. */
 function alertDrift(call: Call, server: UpstreamServer, tool: string, what: string): Promise<void> {
   const event = detectionFindingEvent({
@@ -109,6 +113,5 @@ function alertDrift(call: Call, server: UpstreamServer, tool: string, what: stri
     finding: { detector: "tool_pin_drift", category: "tool_poisoning", rule: `${server.name}/${tool} ${what}`, start: 0, end: 0, score: 1, action: "block" },
     actor: actorOf(call),
   });
-  console.log(JSON.stringify(event));
-  return call.env.EVENTS.send(event).then(() => undefined);
+  return outbox.emit(call.env.EVENTS, event);
 }

@@ -1,34 +1,53 @@
 import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { database, schema } from "../../shared/db/index.ts";
 import { apiActivityEvent } from "../../shared/events.ts";
-import { appendAuditEvents, parseEvent, ROWS_PER_INSERT } from "./audit-writer.ts";
+import { appendAuditEvents, MAX_STATEMENT_JSON, parseEvent, rowsJson } from "./audit-writer.ts";
 import type { Env } from "./env.ts";
 
-const db = database((env as unknown as Env).DB);
+const d1 = (env as unknown as Env).DB;
+const db = database(d1);
 const org = { id: "org_metrics", slug: "metrics", name: "Metrics" };
+const principal = {
+  kind: "api_key" as const, org_id: org.id, org_slug: org.slug, credential_id: "key_1", user_id: "usr_1", email: "ä@metrics.test",
+  teams: [{ id: "team_1", name: "Équipe \"core\"" }], roles: [], client: { name: "curl" },
+};
 
-const event = (i: number) =>
+const event = (i: number, userAgent = "curl/8") =>
   apiActivityEvent({
-    requestId: `req-${i}`, startedAt: Date.now(), durationMs: 1, method: "GET", host: "metrics.airlock.localhost",
-    path: "/api/v1/teams", status: 200, userAgent: "curl/8", client: { name: "curl" }, sourceIp: null,
-    operation: "admin.teams", org, principal: null,
+    requestId: `req-${i}`, startedAt: Date.now(), durationMs: 1.25, method: "POST", host: "metrics.airlock.localhost",
+    path: "/llm/openai/v1/chat/completions", status: 200, userAgent, client: { name: "curl" }, sourceIp: null,
+    operation: "llm.chat", org, principal, attributes: { "gen_ai.request.model": "gpt-4o-mini", "gen_ai.usage.input_tokens": 12 },
   });
 
 describe("appendAuditEvents", () => {
-  it("binds at most 100 parameters per INSERT", () => {
-    expect(ROWS_PER_INSERT * 9).toBeLessThanOrEqual(100);
-    expect(ROWS_PER_INSERT).toBeGreaterThan(1);
+  it("writes a batch of 100 in one statement, indexed columns and event intact, and a redelivered batch adds nothing", async () => {
+    const events = Array.from({ length: 100 }, (_, i) => event(i, i === 7 ? "agent/1 \u2028 😀 \\ \"quoted\"" : "curl/8"));
+    expect(rowsJson(events)).toHaveLength(1);
+    await appendAuditEvents(d1, events);
+    await appendAuditEvents(d1, events);
+    const rows = await db.select().from(schema.auditEvents).where(eq(schema.auditEvents.orgId, org.id));
+    expect(rows).toHaveLength(events.length);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const e of events) {
+      expect(byId.get(e.metadata.uid)).toEqual({
+        id: e.metadata.uid, orgId: org.id, time: e.time, requestId: e.metadata.correlation_uid, typeUid: 600301, statusId: 1,
+        actorUserId: "usr_1", credentialId: "key_1", event: e,
+      });
+    }
   });
 
-  it("writes a batch larger than one statement, and a redelivered batch adds nothing", async () => {
-    const events = Array.from({ length: 3 * ROWS_PER_INSERT + 5 }, (_, i) => event(i));
-    await appendAuditEvents(db, events);
-    await appendAuditEvents(db, events);
-    const rows = await db.select().from(schema.auditEvents);
-    expect(rows).toHaveLength(events.length);
-    expect(rows.map((r) => r.requestId).sort()).toEqual(events.map((e) => e.metadata.correlation_uid).sort());
-    expect(rows[0]!.event).toMatchObject({ class_uid: 6003, airlock: { org_slug: "metrics" } });
+  it("splits rows across statements so that no bound value nears D1's 2 MB", async () => {
+    const big = Array.from({ length: 12 }, (_, i) => ({ ...event(1000 + i), padding: "ü".repeat(100_000) }));
+    const params = rowsJson(big);
+    expect(params.length).toBeGreaterThan(1);
+    for (const json of params) expect(new TextEncoder().encode(json).byteLength).toBeLessThan(2_000_000);
+    expect(params.flatMap((json) => JSON.parse(json) as unknown[])).toHaveLength(big.length);
+    expect(Math.max(...params.map((json) => json.length))).toBeLessThanOrEqual(MAX_STATEMENT_JSON);
+    await appendAuditEvents(d1, big);
+    const stored = await db.select({ event: schema.auditEvents.event }).from(schema.auditEvents).where(eq(schema.auditEvents.requestId, "req-1011"));
+    expect(stored).toEqual([{ event: big[11] }]);
   });
 });
 

@@ -1,5 +1,4 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
-import { database } from "../../shared/db/index.ts";
 import type { ApiContext, Health, MetricsRpc } from "../../shared/rpc.ts";
 import { api } from "./audit-api.ts";
 import { appendAuditEvents, parseEvent } from "./audit-writer.ts";
@@ -33,7 +32,7 @@ export default {
       else console.error(JSON.stringify({ level: "error", worker: "metrics", message_id: message.id, error: "not an Airlock event", issues: parsed.issues }));
     }
     try {
-      await appendAuditEvents(database(env.DB), events);
+      await appendAuditEvents(env.DB, events);
       batch.ackAll();
     } catch (error) {
       console.error(JSON.stringify({ level: "error", worker: "metrics", error: "audit append failed; retrying batch", detail: error instanceof Error ? error.message : String(error), count: events.length }));

@@ -3,6 +3,7 @@
 // data, the action, the resource(s), the facts policies read, the outcome, the
 // determining policies, the version and the mode. `simulate` reads them back from D1.
 import { ulid } from "ulid";
+import { createEventOutbox } from "../../../shared/event-outbox.ts";
 import { OCSF_VERSION, SEVERITY, STATUS, type AirlockEvent } from "../../../shared/events.ts";
 import type { PolicyAction, PolicyDecision, RequestFacts, ResourceDescriptor } from "../../../shared/policy.ts";
 import type { Principal } from "../../../shared/principal.ts";
@@ -187,19 +188,14 @@ export function manyDecisionsEvent(input: DecisionInput, resources: ResourceDesc
   });
 }
 
+const outbox = createEventOutbox<AirlockEvent>("auth");
+
 /**
  * One compact JSON line (Logpush ships it) and the same event to the queue (the metrics
- * Worker stores it in the audit log). A failed send is reported, never thrown: the
- * decision was already made and the log line still carries it.
+ * Worker stores it in the audit log), batched with the isolate's other decisions. A failed
+ * send is reported, never thrown: the decision was already made and the log line still
+ * carries it.
  */
 export function emitDecision(queue: Queue<AirlockEvent>, event: AirlockEvent): Promise<void> {
-  console.log(JSON.stringify(event));
-  return queue.send(event).then(
-    () => undefined,
-    (error: unknown) =>
-      console.error(JSON.stringify({
-        level: "error", worker: "auth", error: "event queue send failed",
-        event_uid: event.metadata.uid, detail: error instanceof Error ? error.message : String(error),
-      })),
-  );
+  return outbox.emit(queue, event);
 }

@@ -1,0 +1,141 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createEventOutbox, FLUSH_DELAY_MS, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES } from "./event-outbox.ts";
+
+interface Ev {
+  metadata: { uid: string };
+  pad?: string;
+}
+const ev = (i: number, pad?: string): Ev => ({ metadata: { uid: `ev-${i}` }, ...(pad ? { pad } : {}) });
+
+/** Records each `sendBatch`; each call's answer is released by the test (or at once). */
+function fakeQueue(options: { fail?: boolean; hold?: boolean } = {}) {
+  const batches: Ev[][] = [];
+  const release: (() => void)[] = [];
+  const queue = {
+    sendBatch(messages: Iterable<MessageSendRequest<Ev>>) {
+      batches.push([...messages].map((m) => m.body));
+      if (options.fail) return Promise.reject(new Error("queue unavailable"));
+      if (!options.hold) return Promise.resolve({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } });
+      return new Promise((resolve) => release.push(() => resolve({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } })));
+    },
+    send: () => Promise.reject(new Error("the outbox sends batches only")),
+    metrics: () => Promise.reject(new Error("unused")),
+  };
+  return { queue: queue as unknown as Queue<Ev>, batches, release };
+}
+
+const uids = (batch: Ev[] | undefined) => batch?.map((e) => e.metadata.uid);
+/** Whether a promise has settled, without waiting for it. */
+const settled = async (promise: Promise<unknown>) => {
+  let done = false;
+  void promise.then(() => (done = true));
+  await vi.advanceTimersByTimeAsync(0);
+  return done;
+};
+
+describe("createEventOutbox", () => {
+  let log: ReturnType<typeof vi.fn>;
+  let error: ReturnType<typeof vi.fn>;
+  beforeEach(() => {
+    vi.useFakeTimers();
+    log = vi.spyOn(console, "log").mockImplementation(() => undefined) as unknown as typeof log;
+    error = vi.spyOn(console, "error").mockImplementation(() => undefined) as unknown as typeof error;
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  it("logs each event's line at once and sends the events together after the delay", async () => {
+    const { queue, batches } = fakeQueue();
+    const outbox = createEventOutbox<Ev>("test");
+    const sent = [0, 1, 2].map((i) => outbox.emit(queue, ev(i)));
+    expect(log.mock.calls.map(([line]) => line)).toEqual([0, 1, 2].map((i) => JSON.stringify(ev(i))));
+    await vi.advanceTimersByTimeAsync(FLUSH_DELAY_MS - 1);
+    expect(batches).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    await Promise.all(sent);
+    expect(batches.map(uids)).toEqual([["ev-0", "ev-1", "ev-2"]]);
+  });
+
+  it("sends a full batch at once, at 100 messages, and the rest after the delay", async () => {
+    const { queue, batches } = fakeQueue();
+    const outbox = createEventOutbox<Ev>("test");
+    const sent = Array.from({ length: 2 * MAX_BATCH_MESSAGES + 5 }, (_, i) => outbox.emit(queue, ev(i)));
+    expect(batches.map((b) => b.length)).toEqual([MAX_BATCH_MESSAGES, MAX_BATCH_MESSAGES]);
+    expect(await settled(sent[0]!)).toBe(true);
+    expect(await settled(sent[2 * MAX_BATCH_MESSAGES]!)).toBe(false);
+    await vi.advanceTimersByTimeAsync(FLUSH_DELAY_MS);
+    await Promise.all(sent);
+    expect(batches.map((b) => b.length)).toEqual([MAX_BATCH_MESSAGES, MAX_BATCH_MESSAGES, 5]);
+    expect(batches.flat().map((e) => e.metadata.uid)).toEqual(Array.from({ length: 2 * MAX_BATCH_MESSAGES + 5 }, (_, i) => `ev-${i}`));
+  });
+
+  it("starts a new batch before the events' JSON would pass the size limit", async () => {
+    const { queue, batches } = fakeQueue();
+    const outbox = createEventOutbox<Ev>("test");
+    const pad = "x".repeat(100 * 1024);
+    const sent = [0, 1, 2, 3, 4].map((i) => outbox.emit(queue, ev(i, i === 4 ? "é".repeat(50 * 1024) : pad)));
+    // Two 100 KB events fit; the third would pass 240 KB. The last is 100 KB of UTF-8 in 50 K characters.
+    expect(batches.map(uids)).toEqual([["ev-0", "ev-1"], ["ev-2", "ev-3"]]);
+    await vi.advanceTimersByTimeAsync(FLUSH_DELAY_MS);
+    await Promise.all(sent);
+    expect(batches.map(uids)).toEqual([["ev-0", "ev-1"], ["ev-2", "ev-3"], ["ev-4"]]);
+    for (const batch of batches) {
+      const bytes = batch.reduce((sum, e) => sum + new TextEncoder().encode(JSON.stringify(e)).byteLength, 0);
+      expect(bytes).toBeLessThanOrEqual(MAX_BATCH_BYTES);
+    }
+  });
+
+  it("sends an event too large for one message in a batch of its own, so its refusal costs no other event", async () => {
+    const { queue, batches } = fakeQueue();
+    const outbox = createEventOutbox<Ev>("test");
+    const sent = [outbox.emit(queue, ev(0)), outbox.emit(queue, ev(1, "x".repeat(MAX_MESSAGE_BYTES))), outbox.emit(queue, ev(2))];
+    expect(batches.map(uids)).toEqual([["ev-0"], ["ev-1"]]);
+    await vi.advanceTimersByTimeAsync(FLUSH_DELAY_MS);
+    await Promise.all(sent);
+    expect(batches.map(uids)).toEqual([["ev-0"], ["ev-1"], ["ev-2"]]);
+  });
+
+  it("settles each caller's promise only once the batch holding its event is sent", async () => {
+    const { queue, batches, release } = fakeQueue({ hold: true });
+    const outbox = createEventOutbox<Ev>("test");
+    const first = outbox.emit(queue, ev(1));
+    await vi.advanceTimersByTimeAsync(FLUSH_DELAY_MS);
+    const second = outbox.emit(queue, ev(2));
+    expect(batches.map(uids)).toEqual([["ev-1"]]);
+    expect(await settled(first)).toBe(false);
+    release[0]!();
+    expect(await settled(first)).toBe(true);
+    expect(await settled(second)).toBe(false);
+    await vi.advanceTimersByTimeAsync(FLUSH_DELAY_MS);
+    release[1]!();
+    expect(await settled(second)).toBe(true);
+    expect(batches.map(uids)).toEqual([["ev-1"], ["ev-2"]]);
+  });
+
+  it("keeps the batches of two queues apart", async () => {
+    const a = fakeQueue();
+    const b = fakeQueue();
+    const outbox = createEventOutbox<Ev>("test");
+    const sent = [outbox.emit(a.queue, ev(1)), outbox.emit(b.queue, ev(2)), outbox.emit(b.queue, ev(3))];
+    await vi.advanceTimersByTimeAsync(FLUSH_DELAY_MS);
+    await Promise.all(sent);
+    expect(a.batches.map(uids)).toEqual([["ev-1"]]);
+    expect(b.batches.map(uids)).toEqual([["ev-2", "ev-3"]]);
+  });
+
+  it("reports a failed batch once, by its events' uids, and never rejects", async () => {
+    const { queue } = fakeQueue({ fail: true });
+    const outbox = createEventOutbox<Ev>("test");
+    const sent = [outbox.emit(queue, ev(1, "secret-looking content")), outbox.emit(queue, ev(2))];
+    await vi.advanceTimersByTimeAsync(FLUSH_DELAY_MS);
+    await expect(Promise.all(sent)).resolves.toEqual([undefined, undefined]);
+    const lines = error.mock.calls.map(([line]) => line as string);
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toEqual({
+      level: "error", worker: "test", error: "event queue send failed", event_uids: ["ev-1", "ev-2"], detail: "queue unavailable",
+    });
+    expect(lines[0]).not.toContain("secret-looking");
+  });
+});
