@@ -41,7 +41,7 @@ const workerProject = (name: string, configPath: string, include: string[], stan
   plugins: [
     cloudflareTest({
       wrangler: { configPath },
-      miniflare: { bindings: { TEST_MIGRATIONS: migrations, MASTER_KEY: btoa("k".repeat(32)) }, workers: standIns },
+      miniflare: { bindings: { TEST_MIGRATIONS: migrations, MASTER_KEY: btoa("k".repeat(32)), CONFIG_LEASE_MS: "50" }, workers: standIns },
     }),
   ],
   test: { name, include, setupFiles: ["./test/workerd/apply-migrations.ts"] },

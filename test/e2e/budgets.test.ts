@@ -273,6 +273,20 @@ describe("admission under limits", () => {
   });
 });
 
+describe("config-version leases", () => {
+  it("refuse a key revoked through the admin API on the next call, though the key was busy just before", async () => {
+    const agent = await agentKey("busy@budgets.test");
+    // Traffic right before the revoke: the auth isolate holds a lease on the org's config version.
+    for (let i = 0; i < 5; i++) expect(admitted(await admit(admitInput(agent.secret, undefined)))).toBe(true);
+    expect((await mesh.request(org.host, "/api/v1/me", { token: agent.secret })).status).toBe(200);
+    expect((await org.api(`/api-keys/${agent.keyId}`, { method: "DELETE" })).status).toBe(204);
+    // The admin API answered only once no isolate could still decide at the old version.
+    expect(await admit(admitInput(agent.secret, undefined))).toMatchObject({ ok: false, code: "credential_revoked" });
+    const after = await mesh.request(org.host, "/api/v1/me", { token: agent.secret });
+    expect(after.status).toBe(401);
+  });
+});
+
 describe("the model gateway under a budget", () => {
   it("answers exactly the 50 of 200 parallel calls a day's budget fits, 429s the rest, and settles within the budget", async () => {
     const gw = await gatewayOrg(mesh, "budgets-gw", fixture.url);

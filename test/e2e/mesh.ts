@@ -31,8 +31,9 @@ export async function startMesh(options: { maxBodyBytes?: number } = {}) {
       }
       // Alert receivers in the tests listen on 127.0.0.1.
       if (configPath.includes("/guardrail/")) return { configPath, secrets, vars: { ALLOW_PRIVATE_DESTINATIONS: "true" } };
-      // The test OpenID Provider listens on 127.0.0.1 over http.
-      if (configPath.includes("/auth/")) return { configPath, secrets, vars: { ALLOW_PRIVATE_IDP: "true" } };
+      // The test OpenID Provider listens on 127.0.0.1 over http. A short config-version lease keeps
+      // admin writes that follow traffic quick (each waits out the leases), still exercising the wait.
+      if (configPath.includes("/auth/")) return { configPath, secrets, vars: { ALLOW_PRIVATE_IDP: "true", CONFIG_LEASE_MS: "50" } };
       // Fixture MCP servers listen on 127.0.0.1 over http; a silent one is given up on after 3 s, a stalled stream after 2 s.
       if (configPath.includes("/mcp-proxy/")) return { configPath, secrets, vars: { ALLOW_PRIVATE_UPSTREAMS: "true", UPSTREAM_TIMEOUT_MS: "3000", UPSTREAM_IDLE_MS: "2000" } };
       return { configPath, secrets };

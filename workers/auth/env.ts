@@ -14,4 +14,6 @@ export interface Env {
   OAUTH_KV: KVNamespace;
   /** "true" lets an org's IdP live on a loopback or private address over http: local development and tests only. */
   ALLOW_PRIVATE_IDP?: string;
+  /** How long (ms) an isolate may decide at a config version without asking the OrgState again; see wrangler.toml. */
+  CONFIG_LEASE_MS?: string;
 }

@@ -21,7 +21,7 @@ import { serveScim } from "./scim/index.ts";
 import { verifyCredential, verifyOperator } from "./credentials.ts";
 import type { Env } from "./env.ts";
 import { admitWithLimits, settleReservation } from "./limits/admission.ts";
-import { orgState } from "./org-state.ts";
+import { currentVersion } from "./limits/version-lease.ts";
 import { admitDecision, authorizeMany, recordAdmission } from "./policy/index.ts";
 import { resolveOrg } from "./orgs.ts";
 
@@ -38,10 +38,10 @@ export class AuthService extends WorkerEntrypoint<Env> implements AuthRpc {
   }
 
   authenticate(input: AuthenticateInput): Promise<AuthResult> {
-    return this.#authenticate(input, (orgId) => orgState(this.env, orgId).configVersion());
+    return this.#authenticate(input, (orgId) => currentVersion(this.env, orgId, (promise) => this.ctx.waitUntil(promise)));
   }
 
-  /** authenticate() at the config version `versionOf` gives (admit() confirms it with the OrgState afterwards). Private: not RPC. */
+  /** authenticate() at the config version `versionOf` gives (leased, or confirmed by admit() afterwards). Private: not RPC. */
   async #authenticate(input: AuthenticateInput, versionOf: (orgId: string) => Promise<number>): Promise<AuthResult> {
     if (input.host.kind === "operator") {
       if (!input.credential) return { ok: false, org: null, code: "unauthenticated", detail: "Send the operator token as `Authorization: Bearer …`" };
@@ -61,8 +61,9 @@ export class AuthService extends WorkerEntrypoint<Env> implements AuthRpc {
   }
 
   admit(input: AdmitInput): Promise<AdmitResult> {
-    // One OrgState round trip: it confirms the config version this decision was made at and reserves (limits/admission.ts).
-    return admitWithLimits(this.env, input, async (versionOf) => this.#decide(input, await this.#authenticate(input, versionOf))).then(
+    // At most one OrgState round trip, none while the isolate's version lease runs (limits/admission.ts).
+    const waitUntil = (promise: Promise<unknown>) => this.ctx.waitUntil(promise);
+    return admitWithLimits(this.env, input, waitUntil, async (versionOf) => this.#decide(input, await this.#authenticate(input, versionOf))).then(
       recordAdmission(this.env.EVENTS, this.ctx),
     );
   }

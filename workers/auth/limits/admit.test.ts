@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { database, schema } from "../../../shared/db/index.ts";
 import type { AdmitInput, AdmitResult, AuthRpc } from "../../../shared/rpc.ts";
 import { mintToken } from "../../../shared/tokens.ts";
@@ -71,12 +71,17 @@ describe("AUTH.admit() with reservations", () => {
     // Each call really cost half its estimate; settled (twice: the second is a no-op), half the budget is free again.
     await Promise.all(ok.map((i) => auth.settle({ org_id: org.id, request_id: i.request_id, tokens: 400, cost_micros: 1_000 })));
     await Promise.all(ok.map((i) => auth.settle({ org_id: org.id, request_id: i.request_id, tokens: 400, cost_micros: 1_000 })));
-    expect(await day()).toMatchObject({ used: 50_000, reserved: 0 });
+    // Calls admitted from the isolate's allowance lease reach the OrgState's counters when the lease ends.
+    await vi.waitFor(async () => expect(await day()).toMatchObject({ used: 50_000, reserved: 0 }), { timeout: 5_000, interval: 100 });
 
-    const more = await Promise.all(Array.from({ length: 40 }, () => auth.admit(input(estimate))));
+    const moreInputs = Array.from({ length: 40 }, () => input(estimate));
+    const more = await Promise.all(moreInputs.map((i) => auth.admit(i)));
     expect(more.filter(admitted).length).toBe(25);
     expect(more.filter(limited).length).toBe(15);
-  });
+    // Each cost its whole estimate: once every lease is back, exactly the budget is spent.
+    await Promise.all(moreInputs.filter((_, i) => admitted(more[i]!)).map((i) => auth.settle({ org_id: org.id, request_id: i.request_id, tokens: 1_000, cost_micros: 2_000 })));
+    await vi.waitFor(async () => expect(await day()).toMatchObject({ used: 100_000, reserved: 0 }), { timeout: 5_000, interval: 100 });
+  }, 20_000);
 
   it("decides again when an admin write lands between the isolate's last look and the reservation", async () => {
     const { org, key, setRule, input } = await seedOrg();

@@ -152,10 +152,11 @@ describe("OrgState admission", () => {
     const stub = orgState(testEnv, `org_${crypto.randomUUID()}`);
     const version = await stub.configVersion();
     const scopes = [org({ requests_per_minute: 1 })];
-    expect(await stub.admit(null, reservation(scopes))).toEqual({ configVersion: version, stale: true, refusal: null });
-    expect(await stub.admit(version, reservation(scopes))).toEqual({ configVersion: version, stale: false, refusal: null });
+    const lease_ms = expect.any(Number);
+    expect(await stub.admit(null, reservation(scopes))).toEqual({ configVersion: version, lease_ms, stale: true, refusal: null });
+    expect(await stub.admit(version, reservation(scopes))).toEqual({ configVersion: version, lease_ms, stale: false, refusal: null });
     const bumped = await stub.bumpConfigVersion();
-    expect(await stub.admit(version, reservation(scopes))).toEqual({ configVersion: bumped, stale: true, refusal: null });
+    expect(await stub.admit(version, reservation(scopes))).toEqual({ configVersion: bumped, lease_ms, stale: true, refusal: null });
     const refused = await stub.admit(bumped, reservation(scopes));
     expect(refused.refusal).toMatchObject({ limit: "requests_per_minute" });
   });

@@ -7,8 +7,8 @@ export const HOLD_MS = 10 * 60_000;
 /** Settled, released and refused reservations are remembered this long, so a repeated reserve or settle stays a no-op. */
 export const RECORD_MS = 60 * 60_000;
 
-/** One counter a reservation added to: which row, and the amount it holds there. */
-type CounterRef = [scope: LimitScope, scopeId: string, metric: Metric, win: WindowKind, windowStart: number, amount: number];
+/** One counter a reservation added to: which row, and the amount it holds there (or, in an allowance lease, was granted or used). */
+export type CounterRef = [scope: LimitScope, scopeId: string, metric: Metric, win: WindowKind, windowStart: number, amount: number];
 type State = "held" | "settled" | "released" | "expired" | "refused";
 
 export type CounterRow = {
@@ -51,6 +51,15 @@ function refusalDetail(scope: ScopeLimits, limit: LimitName, max: number, curren
     return `${who} allows ${max} tokens per minute; ${current} used or reserved ${WINDOW_LABEL[win]} and this request may use ${amount}${alone}`;
   }
   return `${who} has a budget of ${usd(max)} per ${win}; ${usd(current)} spent or reserved ${WINDOW_LABEL[win]} and this request may cost ${usd(amount)}${alone}`;
+}
+
+/** Adds to a counter row's `reserved` and `used` (either may be negative), creating the row if it is new. */
+export function addToCounter(sql: SqlStorage, [scope, scopeId, metric, win, start]: CounterRef, reserved: number, used: number): void {
+  sql.exec(
+    `INSERT INTO limit_counters (scope, scope_id, metric, win, window_start, used, reserved) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT DO UPDATE SET reserved = reserved + excluded.reserved, used = used + excluded.used`,
+    scope, scopeId, metric, win, start, used, reserved,
+  );
 }
 
 /**
@@ -156,6 +165,33 @@ export class Ledger {
       this.sql.exec("UPDATE limit_reservations SET state = ? WHERE request_id = ?", release ? "released" : "settled", requestId);
       return true;
     });
+  }
+
+  /** The state of the request id's reservation record; null when there is none. */
+  stateOf(requestId: string): State | null {
+    return this.sql.exec<{ state: State }>("SELECT state FROM limit_reservations WHERE request_id = ?", requestId).toArray()[0]?.state ?? null;
+  }
+
+  /**
+   * Takes over a hold an isolate admitted from its allowance lease and had not settled when the
+   * lease ended: it becomes an ordinary held reservation (same request id and counters), or, if
+   * its settlement already arrived here (`settled`), is settled at once. Call inside the lease
+   * return's transaction. A refusal recorded here is replaced (the isolate admitted the call from
+   * its lease after all); any other record means it was taken over already.
+   */
+  adopt(requestId: string, counters: CounterRef[], settled: ReservationEstimate | null, now: number): void {
+    const state = this.stateOf(requestId);
+    if (state !== null && state !== "refused") return;
+    if (state === "refused") this.sql.exec("DELETE FROM limit_reservations WHERE request_id = ?", requestId);
+    const release = settled !== null && settled.tokens === 0 && settled.cost_micros === 0;
+    for (const ref of counters) {
+      if (settled) addToCounter(this.sql, ref, 0, release ? 0 : amountOf(ref[2], settled, 1));
+      else addToCounter(this.sql, ref, ref[5], 0);
+    }
+    this.sql.exec(
+      "INSERT INTO limit_reservations (request_id, state, created_at, expires_at, counters, refusal) VALUES (?, ?, ?, ?, ?, NULL)",
+      requestId, settled ? (release ? "released" : "settled") : "held", now, now + HOLD_MS, JSON.stringify(counters),
+    );
   }
 
   /** Releases holds older than HOLD_MS (their callers never settled). Returns how many. */

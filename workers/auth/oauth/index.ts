@@ -2,7 +2,7 @@ import { database } from "../../../shared/db/index.ts";
 import { resourceOfIdentifier, resourceOfMetadataUrl, METADATA_PREFIX } from "../../../shared/protected-resource.ts";
 import { REASON_HEADER, type OrgRequestContext } from "../../../shared/rpc.ts";
 import type { Env } from "../env.ts";
-import { orgState } from "../org-state.ts";
+import { currentVersion } from "../limits/version-lease.ts";
 import { ssoCallback } from "../sso/callback.ts";
 import { authorize, authorizationFailure, decideConsent } from "./authorize.ts";
 import { SSO_CALLBACK_PATH, type IdentityRequest } from "./context.ts";
@@ -27,7 +27,7 @@ const oauthError = (status: number, error: string, description: string) =>
 export async function serveIdentity(request: Request, context: OrgRequestContext, env: Env, executionCtx: ExecutionContext): Promise<Response> {
   const url = new URL(request.url);
   const db = database(env.DB);
-  const version = await orgState(env, context.org.id).configVersion();
+  const version = await currentVersion(env, context.org.id);
   const ctx: IdentityRequest = {
     request, url, origin: url.origin, org: context.org, env, executionCtx, db, version,
     settings: await oauthSettings(db, context.org.id, version),

@@ -1,0 +1,70 @@
+import type { Env } from "../env.ts";
+import { orgState } from "../org-state.ts";
+
+/**
+ * What the OrgState grants with its config version: this isolate may decide at `version`
+ * for `lease_ms` from the moment it sent the call, without asking again. The OrgState's
+ * `bumpConfigVersion()` answers only once every lease on an older version has run out, so
+ * when an admin write's HTTP answer arrives, no isolate anywhere still decides at the old one.
+ */
+export interface VersionLease {
+  version: number;
+  lease_ms: number;
+}
+
+/**
+ * Org id → the version last leased to this isolate, and until when by this isolate's clock.
+ * The lease runs from when the call was sent (before the OrgState granted it), so clock
+ * offsets between machines cannot stretch it past the OrgState's own reckoning.
+ */
+const leases = new Map<string, { version: number; until: number; ms: number }>();
+const MAX_LEASES = 10_000;
+/** Orgs whose lease is being renewed in the background (one call at a time). */
+const renewing = new Set<string>();
+
+/** The leased version while the lease runs; null when there is none or it ran out. */
+export function leasedVersion(orgId: string, now = Date.now()): number | null {
+  const lease = leases.get(orgId);
+  return lease && now < lease.until ? lease.version : null;
+}
+
+/** The version this isolate last saw (lease run out or not): the one to decide at before confirming it with the OrgState. */
+export function lastVersion(orgId: string): number | undefined {
+  return leases.get(orgId)?.version;
+}
+
+/** Remembers a lease granted by a call sent at `sentAt`. */
+export function recordLease(orgId: string, lease: VersionLease, sentAt: number): void {
+  if (leases.size >= MAX_LEASES && !leases.has(orgId)) leases.clear();
+  leases.set(orgId, { version: lease.version, until: sentAt + lease.lease_ms, ms: lease.lease_ms });
+}
+
+/**
+ * Renews a lease in its second half off the critical path (`waitUntil`), so a steadily busy
+ * isolate never waits for the OrgState; an idle one lets it run out and asks on its next call.
+ */
+export function renewSoon(env: Env, orgId: string, waitUntil: (promise: Promise<unknown>) => void, now = Date.now()): void {
+  const lease = leases.get(orgId);
+  if (!lease || renewing.has(orgId) || now >= lease.until || lease.until - now > lease.ms / 2) return;
+  renewing.add(orgId);
+  const sentAt = now;
+  waitUntil(
+    orgState(env, orgId)
+      .configLease()
+      .then((renewed) => recordLease(orgId, renewed, sentAt))
+      .finally(() => renewing.delete(orgId)),
+  );
+}
+
+/** The org's current config version: the leased one (renewed ahead when `waitUntil` is given), or (one OrgState round trip) a new lease. */
+export async function currentVersion(env: Env, orgId: string, waitUntil?: (promise: Promise<unknown>) => void): Promise<number> {
+  const leased = leasedVersion(orgId);
+  if (leased !== null) {
+    if (waitUntil) renewSoon(env, orgId, waitUntil);
+    return leased;
+  }
+  const sentAt = Date.now();
+  const lease = await orgState(env, orgId).configLease();
+  recordLease(orgId, lease, sentAt);
+  return lease.version;
+}
