@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createEventOutbox, FLUSH_DELAY_MS, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES } from "./event-outbox.ts";
+import { createEventOutbox, FLUSH_DELAY_MS, MAX_BATCH_BYTES, MAX_BATCH_EVENTS, MAX_MESSAGE_BYTES } from "./event-outbox.ts";
 
 interface Ev {
   metadata: { uid: string };
@@ -9,11 +9,14 @@ const ev = (i: number, pad?: string): Ev => ({ metadata: { uid: `ev-${i}` }, ...
 
 /** Records each `sendBatch`; each call's answer is released by the test (or at once). */
 function fakeQueue(options: { fail?: boolean; hold?: boolean } = {}) {
+  /** Each sendBatch's events, in order, and its messages (each an array of events). */
   const batches: Ev[][] = [];
+  const messages: Ev[][][] = [];
   const release: (() => void)[] = [];
   const queue = {
-    sendBatch(messages: Iterable<MessageSendRequest<Ev>>) {
-      batches.push([...messages].map((m) => m.body));
+    sendBatch(sent: Iterable<MessageSendRequest<Ev[]>>) {
+      messages.push([...sent].map((m) => m.body));
+      batches.push(messages.at(-1)!.flat());
       if (options.fail) return Promise.reject(new Error("queue unavailable"));
       if (!options.hold) return Promise.resolve({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } });
       return new Promise((resolve) => release.push(() => resolve({ metadata: { metrics: { backlogCount: 0, backlogBytes: 0 } } })));
@@ -21,7 +24,7 @@ function fakeQueue(options: { fail?: boolean; hold?: boolean } = {}) {
     send: () => Promise.reject(new Error("the outbox sends batches only")),
     metrics: () => Promise.reject(new Error("unused")),
   };
-  return { queue: queue as unknown as Queue<Ev>, batches, release };
+  return { queue: queue as unknown as Queue<Ev[]>, batches, messages, release };
 }
 
 const uids = (batch: Ev[] | undefined) => batch?.map((e) => e.metadata.uid);
@@ -46,8 +49,8 @@ describe("createEventOutbox", () => {
     vi.restoreAllMocks();
   });
 
-  it("logs each event's line at once and sends the events together after the delay", async () => {
-    const { queue, batches } = fakeQueue();
+  it("logs each event's line at once and sends the events together, in one message, after the delay", async () => {
+    const { queue, batches, messages } = fakeQueue();
     const outbox = createEventOutbox<Ev>("test");
     const sent = [0, 1, 2].map((i) => outbox.emit(queue, ev(i)));
     expect(log.mock.calls.map(([line]) => line)).toEqual([0, 1, 2].map((i) => JSON.stringify(ev(i))));
@@ -56,24 +59,25 @@ describe("createEventOutbox", () => {
     await vi.advanceTimersByTimeAsync(1);
     await Promise.all(sent);
     expect(batches.map(uids)).toEqual([["ev-0", "ev-1", "ev-2"]]);
+    expect(messages[0]!.map(uids)).toEqual([["ev-0", "ev-1", "ev-2"]]);
   });
 
   it("takes at most 100 messages in a batch, each batch sent by the call that opened it", async () => {
     const { queue, batches } = fakeQueue();
     const outbox = createEventOutbox<Ev>("test");
-    const sent = Array.from({ length: 2 * MAX_BATCH_MESSAGES + 5 }, (_, i) => outbox.emit(queue, ev(i)));
+    const sent = Array.from({ length: 2 * MAX_BATCH_EVENTS + 5 }, (_, i) => outbox.emit(queue, ev(i)));
     // Joiners do not wait on another request's I/O; the openers (0, 100, 200) do.
     expect(await settled(sent[1]!)).toBe(true);
     expect(await settled(sent[0]!)).toBe(false);
     expect(batches).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(FLUSH_DELAY_MS);
     await Promise.all(sent);
-    expect(batches.map((b) => b.length)).toEqual([MAX_BATCH_MESSAGES, MAX_BATCH_MESSAGES, 5]);
-    expect(batches.flat().map((e) => e.metadata.uid)).toEqual(Array.from({ length: 2 * MAX_BATCH_MESSAGES + 5 }, (_, i) => `ev-${i}`));
+    expect(batches.map((b) => b.length)).toEqual([MAX_BATCH_EVENTS, MAX_BATCH_EVENTS, 5]);
+    expect(batches.flat().map((e) => e.metadata.uid)).toEqual(Array.from({ length: 2 * MAX_BATCH_EVENTS + 5 }, (_, i) => `ev-${i}`));
   });
 
   it("starts a new batch before the events' JSON would pass the size limit", async () => {
-    const { queue, batches } = fakeQueue();
+    const { queue, batches, messages } = fakeQueue();
     const outbox = createEventOutbox<Ev>("test");
     const pad = "x".repeat(100 * 1024);
     const sent = [0, 1, 2, 3, 4].map((i) => outbox.emit(queue, ev(i, i === 4 ? "é".repeat(50 * 1024) : pad)));
@@ -81,10 +85,10 @@ describe("createEventOutbox", () => {
     await vi.advanceTimersByTimeAsync(FLUSH_DELAY_MS);
     await Promise.all(sent);
     expect(batches.map(uids)).toEqual([["ev-0", "ev-1"], ["ev-2", "ev-3"], ["ev-4"]]);
-    for (const batch of batches) {
-      const bytes = batch.reduce((sum, e) => sum + new TextEncoder().encode(JSON.stringify(e)).byteLength, 0);
-      expect(bytes).toBeLessThanOrEqual(MAX_BATCH_BYTES);
-    }
+    const bytesOf = (events: Ev[]) => events.reduce((sum, e) => sum + new TextEncoder().encode(JSON.stringify(e)).byteLength, 0);
+    for (const batch of batches) expect(bytesOf(batch)).toBeLessThanOrEqual(MAX_BATCH_BYTES);
+    // Messages are packed under Queues' 128 KB: one 100 KB event each here.
+    for (const message of messages.flat()) expect(bytesOf(message)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
   });
 
   it("sends an event too large for one message in a batch of its own, so its refusal costs no other event", async () => {

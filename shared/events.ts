@@ -48,6 +48,9 @@ export const AirlockEventSchema = z
   .loose();
 export type AirlockEvent = z.infer<typeof AirlockEventSchema>;
 
+/** One `airlock-events` queue message: events an isolate emitted together (shared/event-outbox.ts). */
+export type EventMessage = AirlockEvent[];
+
 export interface RequestRecord {
   requestId: string;
   startedAt: number;

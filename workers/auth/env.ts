@@ -1,10 +1,10 @@
-import type { AirlockEvent } from "../../shared/events.ts";
+import type { EventMessage } from "../../shared/events.ts";
 import type { OrgState } from "./org-state.ts";
 
 export interface Env {
   DB: D1Database;
   /** `airlock-events`: one event per policy decision (audit log, policy simulation). */
-  EVENTS: Queue<AirlockEvent>;
+  EVENTS: Queue<EventMessage>;
   ORG_STATE: DurableObjectNamespace<OrgState>;
   /** Platform operator credential for `https://api.<domain>/v1` (a Worker secret). */
   OPERATOR_TOKEN: string;

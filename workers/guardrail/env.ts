@@ -1,10 +1,10 @@
-import type { AirlockEvent } from "../../shared/events.ts";
+import type { EventMessage } from "../../shared/events.ts";
 import type { AlertMessage } from "../../shared/guardrail.ts";
 
 export interface Env {
   DB: D1Database;
   ORG_STATE: DurableObjectNamespace;
-  EVENTS: Queue<AirlockEvent>;
+  EVENTS: Queue<EventMessage>;
   ALERTS: Queue<AlertMessage>;
   /** Wraps each org's data key; alert destination secrets are sealed under it. */
   MASTER_KEY: string;

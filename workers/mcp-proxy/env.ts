@@ -1,4 +1,4 @@
-import type { AirlockEvent } from "../../shared/events.ts";
+import type { EventMessage } from "../../shared/events.ts";
 import type { AuthRpc, Binding, GuardrailRpc } from "../../shared/rpc.ts";
 
 export interface Env {
@@ -6,7 +6,7 @@ export interface Env {
   ORG_STATE: DurableObjectNamespace;
   AUTH: Binding<AuthRpc>;
   GUARDRAIL: Binding<GuardrailRpc>;
-  EVENTS: Queue<AirlockEvent>;
+  EVENTS: Queue<EventMessage>;
   /** Seals upstream secrets; the session-id key is derived from it once per isolate. */
   MASTER_KEY: string;
   /** "true" only in local development: upstreams may be on loopback/private addresses over http. */

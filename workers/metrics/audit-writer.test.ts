@@ -1,10 +1,11 @@
 import { env } from "cloudflare:workers";
-import { eq } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { database, schema } from "../../shared/db/index.ts";
 import { apiActivityEvent } from "../../shared/events.ts";
 import { appendAuditEvents, MAX_STATEMENT_JSON, parseEvent, rowsJson } from "./audit-writer.ts";
 import type { Env } from "./env.ts";
+import worker from "./index.ts";
 
 const d1 = (env as unknown as Env).DB;
 const db = database(d1);
@@ -57,5 +58,27 @@ describe("parseEvent", () => {
     const bad = parseEvent({ hello: "world" });
     expect(bad.ok).toBe(false);
     expect(!bad.ok && bad.issues).toContain("class_uid");
+  });
+});
+
+describe("the airlock-events consumer", () => {
+  it("writes every event of a packed message and of a single-event one, and acknowledges past an invalid event", async () => {
+    const packed = [event(201), event(202)];
+    const single = event(203);
+    let acked = false;
+    const errors: string[] = [];
+    const original = console.error;
+    console.error = (line: string) => void errors.push(line);
+    try {
+      const messages = [packed, single, [{ not: "an event" }]].map((body, i) => ({ id: `m${i}`, body }));
+      await worker.queue!({ messages, ackAll: () => (acked = true), retryAll: () => undefined } as unknown as MessageBatch<unknown>, env as unknown as Env);
+    } finally {
+      console.error = original;
+    }
+    const ids = [...packed, single].map((e) => e.metadata.uid);
+    const rows = await db.select({ id: schema.auditEvents.id }).from(schema.auditEvents).where(inArray(schema.auditEvents.id, ids));
+    expect(rows.map((r) => r.id).sort()).toEqual([...ids].sort());
+    expect(acked).toBe(true);
+    expect(errors.map((line) => JSON.parse(line))).toMatchObject([{ message_id: "m2", error: "not an Airlock event" }]);
   });
 });

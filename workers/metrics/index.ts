@@ -19,17 +19,20 @@ export default {
   fetch: () => new Response("airlock-metrics is reached through airlock-router", { status: 404 }),
 
   /**
-   * `airlock-events` → audit log. A message that is not an event is acknowledged and
-   * reported (retrying cannot fix it); a D1 failure retries the whole batch, and after
+   * `airlock-events` → audit log. An event that is not one is acknowledged and reported
+   * (retrying cannot fix it); a D1 failure retries the whole batch, and after
    * the configured retries the queue moves it to the dead-letter queue, so nothing
    * accepted is lost.
    */
   async queue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
     const events = [];
     for (const message of batch.messages) {
-      const parsed = parseEvent(message.body);
-      if (parsed.ok) events.push(parsed.event);
-      else console.error(JSON.stringify({ level: "error", worker: "metrics", message_id: message.id, error: "not an Airlock event", issues: parsed.issues }));
+      // A message holds the events one isolate emitted together (shared/event-outbox.ts); one sent before that is a single event.
+      for (const body of Array.isArray(message.body) ? message.body : [message.body]) {
+        const parsed = parseEvent(body);
+        if (parsed.ok) events.push(parsed.event);
+        else console.error(JSON.stringify({ level: "error", worker: "metrics", message_id: message.id, error: "not an Airlock event", issues: parsed.issues }));
+      }
     }
     try {
       await appendAuditEvents(env.DB, events);

@@ -1,4 +1,4 @@
-import type { AirlockEvent } from "../../shared/events.ts";
+import type { EventMessage } from "../../shared/events.ts";
 import type { AuthRpc, Binding, GuardrailRpc, McpRpc, MetricsRpc } from "../../shared/rpc.ts";
 
 export interface Env {
@@ -10,7 +10,7 @@ export interface Env {
   GUARDRAIL: Binding<GuardrailRpc>;
   MCP_PROXY: Binding<McpRpc>;
   METRICS: Binding<MetricsRpc>;
-  EVENTS: Queue<AirlockEvent>;
+  EVENTS: Queue<EventMessage>;
   /** The model gateway's registry (providers, catalog) and sealed provider credentials. */
   DB: D1Database;
   /** The auth Worker's OrgState: the org's config version, bumped by the gateway's admin writes. */

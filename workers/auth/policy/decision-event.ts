@@ -4,7 +4,7 @@
 // determining policies, the version and the mode. `simulate` reads them back from D1.
 import { ulid } from "ulid";
 import { createEventOutbox } from "../../../shared/event-outbox.ts";
-import { OCSF_VERSION, SEVERITY, STATUS, type AirlockEvent } from "../../../shared/events.ts";
+import { OCSF_VERSION, SEVERITY, STATUS, type AirlockEvent, type EventMessage } from "../../../shared/events.ts";
 import type { PolicyAction, PolicyDecision, RequestFacts, ResourceDescriptor } from "../../../shared/policy.ts";
 import type { Principal } from "../../../shared/principal.ts";
 import type { PolicyMode } from "../../../shared/rpc.ts";
@@ -196,6 +196,6 @@ const outbox = createEventOutbox<AirlockEvent>("auth");
  * send is reported, never thrown: the decision was already made and the log line still
  * carries it.
  */
-export function emitDecision(queue: Queue<AirlockEvent>, event: AirlockEvent): Promise<void> {
+export function emitDecision(queue: Queue<EventMessage>, event: AirlockEvent): Promise<void> {
   return outbox.emit(queue, event);
 }

@@ -2,7 +2,7 @@
 // Airlock schema, and the org's active policy set from D1, cached per isolate by the
 // org's config version (every admin write bumps it), so the hot path reads no D1 row.
 import { database, orgScope, type Db } from "../../../shared/db/index.ts";
-import type { AirlockEvent } from "../../../shared/events.ts";
+import type { AirlockEvent, EventMessage } from "../../../shared/events.ts";
 import type { PolicyAction, RequestFacts, ResourceDescriptor } from "../../../shared/policy.ts";
 import type { Principal } from "../../../shared/principal.ts";
 import type { AdmitDecision, AuthorizeManyInput, AuthorizeManyResult, PolicyMode } from "../../../shared/rpc.ts";
@@ -47,7 +47,7 @@ interface Recorder {
 }
 
 /** Builds, logs and sends an event after the answer has gone (the next task), kept alive by waitUntil. */
-function afterAnswer(ctx: Recorder, queue: Queue<AirlockEvent>, event: () => AirlockEvent) {
+function afterAnswer(ctx: Recorder, queue: Queue<EventMessage>, event: () => AirlockEvent) {
   ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 0)).then(() => emitDecision(queue, event())));
 }
 
@@ -72,7 +72,7 @@ export async function admitDecision(
 }
 
 /** Records the decision `admit()` returns, off the critical path. */
-export function recordAdmission(queue: Queue<AirlockEvent>, ctx: Recorder) {
+export function recordAdmission(queue: Queue<EventMessage>, ctx: Recorder) {
   return <R extends { ok: boolean; decision?: AdmitDecision }>(result: R): R => {
     const pending = result.ok && result.decision ? pendingRecords.get(result.decision) : undefined;
     if (pending) afterAnswer(ctx, queue, () => decisionEvent(pending.input, pending.resource, result.decision!));
@@ -81,7 +81,7 @@ export function recordAdmission(queue: Queue<AirlockEvent>, ctx: Recorder) {
 }
 
 /** `authorizeMany()`: one decision per resource, one event for the call. */
-export async function authorizeMany(env: { DB: D1Database; EVENTS: Queue<AirlockEvent> }, ctx: Recorder, input: AuthorizeManyInput): Promise<AuthorizeManyResult> {
+export async function authorizeMany(env: { DB: D1Database; EVENTS: Queue<EventMessage> }, ctx: Recorder, input: AuthorizeManyInput): Promise<AuthorizeManyResult> {
   if (input.principal.org_id !== input.org_id) throw new Error("authorizeMany: the principal belongs to another org");
   const { engine, set, mode } = await activePrepared(database(env.DB), input.org_id, input.configVersion);
   const facts = { ...input.facts, now: input.facts?.now ?? new Date() };
