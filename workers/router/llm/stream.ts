@@ -58,6 +58,7 @@ export function tapStream(
     return verdict;
   };
   const reader = body.getReader();
+  const upstream = idleReader(reader, options.idleMs);
 
   const emit = (controller: ReadableStreamDefaultController<Uint8Array>, text: string) => {
     if (!text) return false;
@@ -90,6 +91,7 @@ export function tapStream(
     const reason = cut ?? (state.complete ? undefined : "the provider ended the stream before its final event");
     if (reason) emit(controller, options.errorEvent(`Upstream stream interrupted: ${reason}`));
     controller.close();
+    upstream.stop();
     resolve({ state, outputChars, ...(reason ? { cut: reason } : {}), ...(firstByteAt !== undefined ? { firstByteAt } : {}) });
   };
 
@@ -98,7 +100,7 @@ export function tapStream(
       try {
         // Read until something goes out: a pull that enqueues nothing is not called again.
         for (;;) {
-          const { done: ended, value } = await readWithin(reader, options.idleMs);
+          const { done: ended, value } = await upstream.read();
           if (ended) return finish(controller);
           pending += decoder.decode(value, { stream: true });
           if (drain(controller)) return;
@@ -110,24 +112,41 @@ export function tapStream(
     cancel(reason) {
       // The client went away: stop reading the provider; usage is whatever was seen.
       reader.cancel(reason).catch(() => undefined);
+      upstream.stop();
       resolve({ state, outputChars, cancelled: true, ...(firstByteAt !== undefined ? { firstByteAt } : {}) });
     },
   });
   return { stream, done };
 }
 
-/** One read, or an error when the provider sends nothing for `ms` (a stalled stream is cut, not waited on forever). */
-async function readWithin(reader: ReadableStreamDefaultReader<Uint8Array>, ms: number) {
-  let timer = 0 as unknown as ReturnType<typeof setTimeout>;
-  const stalled = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the provider sent nothing for ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([reader.read(), stalled]);
-  } catch (error) {
-    reader.cancel().catch(() => undefined);
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
+/**
+ * Reads that fail once the provider has sent nothing for `ms` (a stalled stream is cut, not
+ * waited on forever). One watchdog timer per stream, re-armed only when it fires: a timer per
+ * chunk cost more than the chunk's own handling.
+ */
+function idleReader(reader: ReadableStreamDefaultReader<Uint8Array>, ms: number) {
+  let lastActivity = Date.now();
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let stall: (error: Error) => void = () => undefined;
+  const stalled = new Promise<never>((_, reject) => (stall = reject));
+  stalled.catch(() => undefined);
+  const watch = () => {
+    const idle = Date.now() - lastActivity;
+    if (idle < ms) timer = setTimeout(watch, ms - idle);
+    else stall(new Error(`the provider sent nothing for ${ms} ms`));
+  };
+  timer = setTimeout(watch, ms);
+  return {
+    async read() {
+      try {
+        const result = await Promise.race([reader.read(), stalled]);
+        lastActivity = Date.now();
+        return result;
+      } catch (error) {
+        reader.cancel().catch(() => undefined);
+        throw error;
+      }
+    },
+    stop: () => clearTimeout(timer),
+  };
 }
