@@ -74,4 +74,18 @@ describe("idleGuard", () => {
     });
     expect(await text(idleGuard(steady, 50, () => "cut"))).toBe(".....");
   });
+
+  it("never cuts off a client that is slow to read: the clock runs only while it waits", async () => {
+    const ready = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const part of ["a", "b", "c"]) controller.enqueue(new TextEncoder().encode(part));
+        controller.close();
+      },
+    });
+    const reader = idleGuard(ready, 20, () => "cut").getReader();
+    const parts = [new TextDecoder().decode((await reader.read()).value)];
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    for (let next = await reader.read(); !next.done; next = await reader.read()) parts.push(new TextDecoder().decode(next.value));
+    expect(parts.join("")).toBe("abc");
+  });
 });
