@@ -49,49 +49,60 @@ describe("createEventOutbox", () => {
     vi.restoreAllMocks();
   });
 
-  it("logs each event's line at once and sends the events together, in one message, after the delay", async () => {
+  it("logs and sends the events together, in one message, when the batch goes after the delay", async () => {
     const { queue, batches, messages } = fakeQueue();
     const outbox = createEventOutbox<Ev>("test");
     const sent = [0, 1, 2].map((i) => outbox.emit(queue, ev(i)));
-    expect(log.mock.calls.map(([line]) => line)).toEqual([0, 1, 2].map((i) => JSON.stringify(ev(i))));
     await vi.advanceTimersByTimeAsync(FLUSH_DELAY_MS - 1);
     expect(batches).toHaveLength(0);
+    expect(log).not.toHaveBeenCalled();
     await vi.advanceTimersByTimeAsync(1);
     await Promise.all(sent);
+    expect(log.mock.calls.map(([line]) => line)).toEqual([0, 1, 2].map((i) => JSON.stringify(ev(i))));
     expect(batches.map(uids)).toEqual([["ev-0", "ev-1", "ev-2"]]);
     expect(messages[0]!.map(uids)).toEqual([["ev-0", "ev-1", "ev-2"]]);
   });
 
-  it("takes at most 100 messages in a batch, each batch sent by the call that opened it", async () => {
+  it("builds an event handed over as a function only when its batch goes", async () => {
+    const { queue, batches } = fakeQueue();
+    const outbox = createEventOutbox<Ev>("test");
+    const builder = vi.fn(() => ev(7));
+    const sent = outbox.emit(queue, builder);
+    expect(builder).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(FLUSH_DELAY_MS);
+    await sent;
+    expect(builder).toHaveBeenCalledTimes(1);
+    expect(batches.map(uids)).toEqual([["ev-7"]]);
+  });
+
+  it("takes at most 100 events in a batch, each batch sent by the call that opened it", async () => {
     const { queue, batches } = fakeQueue();
     const outbox = createEventOutbox<Ev>("test");
     const sent = Array.from({ length: 2 * MAX_BATCH_EVENTS + 5 }, (_, i) => outbox.emit(queue, ev(i)));
     // Joiners do not wait on another request's I/O; the openers (0, 100, 200) do.
     expect(await settled(sent[1]!)).toBe(true);
     expect(await settled(sent[0]!)).toBe(false);
-    expect(batches).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(FLUSH_DELAY_MS);
     await Promise.all(sent);
     expect(batches.map((b) => b.length)).toEqual([MAX_BATCH_EVENTS, MAX_BATCH_EVENTS, 5]);
     expect(batches.flat().map((e) => e.metadata.uid)).toEqual(Array.from({ length: 2 * MAX_BATCH_EVENTS + 5 }, (_, i) => `ev-${i}`));
   });
 
-  it("starts a new batch before the events' JSON would pass the size limit", async () => {
+  it("splits a batch whose JSON passes the limits: sends under 240 KB, messages under 128 KB", async () => {
     const { queue, batches, messages } = fakeQueue();
     const outbox = createEventOutbox<Ev>("test");
     const pad = "x".repeat(100 * 1024);
+    // The last is 100 KB of UTF-8 in 50 K characters.
     const sent = [0, 1, 2, 3, 4].map((i) => outbox.emit(queue, ev(i, i === 4 ? "é".repeat(50 * 1024) : pad)));
-    // Two 100 KB events fit; the third would pass 240 KB. The last is 100 KB of UTF-8 in 50 K characters.
     await vi.advanceTimersByTimeAsync(FLUSH_DELAY_MS);
     await Promise.all(sent);
     expect(batches.map(uids)).toEqual([["ev-0", "ev-1"], ["ev-2", "ev-3"], ["ev-4"]]);
     const bytesOf = (events: Ev[]) => events.reduce((sum, e) => sum + new TextEncoder().encode(JSON.stringify(e)).byteLength, 0);
     for (const batch of batches) expect(bytesOf(batch)).toBeLessThanOrEqual(MAX_BATCH_BYTES);
-    // Messages are packed under Queues' 128 KB: one 100 KB event each here.
     for (const message of messages.flat()) expect(bytesOf(message)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
   });
 
-  it("sends an event too large for one message in a batch of its own, so its refusal costs no other event", async () => {
+  it("sends an event too large for one message on its own, so its refusal costs no other event", async () => {
     const { queue, batches } = fakeQueue();
     const outbox = createEventOutbox<Ev>("test");
     const sent = [outbox.emit(queue, ev(0)), outbox.emit(queue, ev(1, "x".repeat(MAX_MESSAGE_BYTES))), outbox.emit(queue, ev(2))];
@@ -140,5 +151,15 @@ describe("createEventOutbox", () => {
       level: "error", worker: "test", error: "event queue send failed", event_uids: ["ev-1", "ev-2"], detail: "queue unavailable",
     });
     expect(lines[0]).not.toContain("secret-looking");
+  });
+
+  it("reports a builder that throws and still sends the batch's other events", async () => {
+    const { queue, batches } = fakeQueue();
+    const outbox = createEventOutbox<Ev>("test");
+    const sent = [outbox.emit(queue, () => { throw new Error("no principal"); }), outbox.emit(queue, ev(2))];
+    await vi.advanceTimersByTimeAsync(FLUSH_DELAY_MS);
+    await Promise.all(sent);
+    expect(batches.map(uids)).toEqual([["ev-2"]]);
+    expect(JSON.parse(error.mock.calls[0]![0] as string)).toMatchObject({ error: "building an event failed", detail: "no principal" });
   });
 });

@@ -1,12 +1,12 @@
 // Events leave an isolate in batches: one `sendBatch` per batch instead of one `send` per
 // event, and several events per queue message, because each send and each message costs the
 // queue broker and its consumer more than building the event did (measured in the model
-// gateway's benchmark). Logpush still gets every event's line at once; only the queue copy
-// waits for company.
+// gateway's benchmark). Events are built, logged (Logpush) and sent when their batch goes,
+// after the answers they describe: a caller may hand over a builder instead of an event.
 
 /** Events per batch at most (the consumer's work per message stays bounded). */
 export const MAX_BATCH_EVENTS = 100;
-/** Counted as the events' JSON; kept under 256 KiB with room for each message's own overhead. */
+/** One `sendBatch`, counted as the events' JSON: under Queues' 256 KiB with room for each message's own overhead. */
 export const MAX_BATCH_BYTES = 240 * 1024;
 /** Queues refuses a message over 128 KB: messages are packed under it, and a larger event goes alone, so only it is lost. */
 export const MAX_MESSAGE_BYTES = 128 * 1024;
@@ -21,41 +21,25 @@ export const FLUSH_DELAY_MS = 50;
 
 export interface EventOutbox<T> {
   /**
-   * Logs the event's line now and queues the event; pass the promise to the caller's
-   * `ctx.waitUntil`. It never rejects. The call that opens a batch owns it: its promise
-   * settles once the batch has been sent (or its failure reported), which keeps its request
-   * alive until then. Calls that join an open batch get a settled promise: Workers forbid
-   * one request to wait on another's I/O ("Cannot perform I/O on behalf of a different
+   * Queues an event, or a function that builds it (called when the batch goes, so building
+   * costs the caller nothing now); its line is logged when the batch goes. Pass the promise to
+   * the caller's `ctx.waitUntil`; it never rejects. The call that opens a batch owns it: its
+   * promise settles once the batch has been sent (or its failure reported), which keeps its
+   * request alive until then. Calls that join an open batch get a settled promise: Workers
+   * forbid one request to wait on another's I/O ("Cannot perform I/O on behalf of a different
    * request"), so the owner alone sends and waits. The event must not be changed afterwards.
    */
-  emit(queue: Queue<T[]>, event: T): Promise<void>;
+  emit(queue: Queue<T[]>, event: T | (() => T)): Promise<void>;
 }
 
 interface Batch<T> {
   queue: Queue<T[]>;
-  events: T[];
-  /** Each event's JSON size, to pack messages. */
-  sizes: number[];
-  bytes: number;
+  items: (T | (() => T))[];
 }
 
-/** The batch's events as queue messages, each an array of events under MAX_MESSAGE_BYTES (one larger event goes alone). */
-function messagesOf<T>(batch: Batch<T>): MessageSendRequest<T[]>[] {
-  const messages: MessageSendRequest<T[]>[] = [];
-  let body: T[] = [];
-  let bytes = 0;
-  batch.events.forEach((event, i) => {
-    const size = batch.sizes[i]! + 1;
-    if (body.length > 0 && bytes + size > MAX_MESSAGE_BYTES) {
-      messages.push({ body });
-      body = [];
-      bytes = 0;
-    }
-    body.push(event);
-    bytes += size;
-  });
-  if (body.length > 0) messages.push({ body });
-  return messages;
+interface Built<T> {
+  event: T;
+  bytes: number;
 }
 
 const utf8 = new TextEncoder();
@@ -63,43 +47,85 @@ const utf8 = new TextEncoder();
 const byteLength = (line: string) => (/^[\x00-\x7f]*$/.test(line) ? line.length : utf8.encode(line).byteLength);
 const JOINED = Promise.resolve();
 
+/** Splits built events into `sendBatch` calls under MAX_BATCH_BYTES, each of messages under MAX_MESSAGE_BYTES. */
+export function packBatches<T>(built: Built<T>[]): T[][][] {
+  const batches: T[][][] = [];
+  let messages: T[][] = [];
+  let message: T[] = [];
+  let batchBytes = 0;
+  let messageBytes = 0;
+  const closeMessage = () => {
+    if (message.length > 0) messages.push(message);
+    message = [];
+    messageBytes = 0;
+  };
+  const closeBatch = () => {
+    closeMessage();
+    if (messages.length > 0) batches.push(messages);
+    messages = [];
+    batchBytes = 0;
+  };
+  for (const { event, bytes } of built) {
+    const size = bytes + 1;
+    // An event too large for a message goes in a batch of its own, so its refusal costs no other event.
+    const alone = size > MAX_MESSAGE_BYTES;
+    if (alone || batchBytes + size > MAX_BATCH_BYTES) closeBatch();
+    if (messageBytes + size > MAX_MESSAGE_BYTES) closeMessage();
+    message.push(event);
+    messageBytes += size;
+    batchBytes += size;
+    if (alone) closeBatch();
+  }
+  closeBatch();
+  return batches;
+}
+
 /** One outbox per queue binding per isolate (module scope); `worker` names the sender in error lines. */
 export function createEventOutbox<T extends { metadata: { uid: string } }>(worker: string, delayMs = FLUSH_DELAY_MS): EventOutbox<T> {
   let open: Batch<T> | null = null;
 
+  function build(items: Batch<T>["items"]): Built<T>[] {
+    const built: Built<T>[] = [];
+    for (const item of items) {
+      try {
+        const event = typeof item === "function" ? (item as () => T)() : item;
+        const line = JSON.stringify(event);
+        console.log(line);
+        built.push({ event, bytes: byteLength(line) });
+      } catch (error) {
+        console.error(JSON.stringify({ level: "error", worker, error: "building an event failed", detail: error instanceof Error ? error.message : String(error) }));
+      }
+    }
+    return built;
+  }
+
   async function send(batch: Batch<T>): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (open === batch) open = null;
-    try {
-      await batch.queue.sendBatch(messagesOf(batch));
-    } catch (error) {
-      // The lines already carry the events; say which ones the audit log will miss.
-      console.error(JSON.stringify({
-        level: "error", worker, error: "event queue send failed",
-        event_uids: batch.events.map((event) => event.metadata.uid),
-        detail: error instanceof Error ? error.message : String(error),
-      }));
+    for (const messages of packBatches(build(batch.items))) {
+      try {
+        await batch.queue.sendBatch(messages.map((body) => ({ body })));
+      } catch (error) {
+        // The lines already carry the events; say which ones the audit log will miss.
+        console.error(JSON.stringify({
+          level: "error", worker, error: "event queue send failed",
+          event_uids: messages.flat().map((event) => event.metadata.uid),
+          detail: error instanceof Error ? error.message : String(error),
+        }));
+      }
     }
   }
 
   return {
     emit(queue, event) {
-      const line = JSON.stringify(event);
-      console.log(line);
-      const bytes = byteLength(line);
       const batch = open;
-      // A batch takes no more once full; an event too large to share a message budget goes alone,
-      // so its refusal costs no other event; another binding object (a test's own env) gets its own.
-      const fits = batch !== null && batch.queue === queue && bytes <= MAX_MESSAGE_BYTES
-        && batch.events.length < MAX_BATCH_EVENTS && batch.bytes + bytes <= MAX_BATCH_BYTES;
-      if (fits) {
-        batch.events.push(event);
-        batch.sizes.push(bytes);
-        batch.bytes += bytes;
+      // Another binding object (a test's own env) gets a batch of its own.
+      if (batch !== null && batch.queue === queue && batch.items.length < MAX_BATCH_EVENTS) {
+        batch.items.push(event);
         return JOINED;
       }
-      const opened: Batch<T> = { queue, events: [event], sizes: [bytes], bytes };
-      open = bytes > MAX_MESSAGE_BYTES ? null : opened;
+      const opened: Batch<T> = { queue, items: [event] };
+      open = opened;
       return send(opened);
     },
   };

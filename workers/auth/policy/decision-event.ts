@@ -192,10 +192,10 @@ const outbox = createEventOutbox<AirlockEvent>("auth");
 
 /**
  * One compact JSON line (Logpush ships it) and the same event to the queue (the metrics
- * Worker stores it in the audit log), batched with the isolate's other decisions. A failed
- * send is reported, never thrown: the decision was already made and the log line still
- * carries it.
+ * Worker stores it in the audit log), batched with the isolate's other decisions and built
+ * only when the batch goes. A failed send is reported, never thrown: the decision was
+ * already made and the log line still carries it.
  */
-export function emitDecision(queue: Queue<EventMessage>, event: AirlockEvent): Promise<void> {
+export function emitDecision(queue: Queue<EventMessage>, event: () => AirlockEvent): Promise<void> {
   return outbox.emit(queue, event);
 }

@@ -46,12 +46,9 @@ interface Recorder {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-/**
- * Builds, logs and sends an event once the answer is settled (a microtask later), kept alive by
- * waitUntil. Not a timer per decision: in workerd that cost more than the event itself.
- */
+/** The event is built, logged and sent when the isolate's event batch goes, after the answer (kept alive by waitUntil). */
 function afterAnswer(ctx: Recorder, queue: Queue<EventMessage>, event: () => AirlockEvent) {
-  ctx.waitUntil(Promise.resolve().then(() => emitDecision(queue, event())));
+  ctx.waitUntil(emitDecision(queue, event));
 }
 
 /** What `admit()` decided, for its event: kept until the admission is final. */
