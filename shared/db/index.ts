@@ -4,10 +4,23 @@ import { drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema.ts";
 
 export { schema };
-export type Db = ReturnType<typeof database>;
+const connect = (d1: D1Database) => drizzle(d1, { schema });
+export type Db = ReturnType<typeof connect>;
 
-export function database(d1: D1Database) {
-  return drizzle(d1, { schema });
+/**
+ * One drizzle instance per D1 binding object: building one reads the whole relational schema
+ * (drizzle's `extractTablesRelationalConfig`), which showed up among the hot path's largest
+ * costs when every call built its own.
+ */
+const instances = new WeakMap<D1Database, Db>();
+
+export function database(d1: D1Database): Db {
+  let db = instances.get(d1);
+  if (!db) {
+    db = connect(d1);
+    instances.set(d1, db);
+  }
+  return db;
 }
 
 /** D1 binds at most 100 parameters per statement. */
