@@ -143,6 +143,8 @@ export interface AuthRpc extends HealthRpc, ApiRpc {
   authorizeMany(input: AuthorizeManyInput): Promise<AuthorizeManyResult>;
   /** Settle a reservation `admit()` made to the request's real usage (or release it). */
   settle(input: SettleInput): Promise<void>;
+  /** Many `settle()`s in one call, as the router batches them after its answers. */
+  settleMany(inputs: SettleInput[]): Promise<void>;
   /** SCIM 2.0 provisioning at `/scim/v2/*` (authenticated by the org's SCIM token). */
   scim(request: Request, context: OrgRequestContext): Promise<Response>;
   /** OAuth 2.1 authorization server, its metadata, and the SSO callback (`/.well-known/*`, `/oauth/*`, `/sso/*`). */

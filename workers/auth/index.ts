@@ -88,6 +88,16 @@ export class AuthService extends WorkerEntrypoint<Env> implements AuthRpc {
     return settleReservation(this.env, input);
   }
 
+  /** Settlements the router gathered: each applies on its own, and one that fails is reported without holding back the rest. */
+  async settleMany(inputs: SettleInput[]): Promise<void> {
+    const outcomes = await Promise.allSettled(inputs.map((input) => settleReservation(this.env, input)));
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === "rejected") {
+        console.error(JSON.stringify({ level: "error", worker: "auth", error: "settle failed", request_id: inputs[i]!.request_id, detail: String(outcome.reason) }));
+      }
+    });
+  }
+
   api(request: Request, context: ApiContext): Promise<Response> {
     return Promise.resolve(api.fetch(request, { env: this.env, context }, this.ctx));
   }

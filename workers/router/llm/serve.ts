@@ -9,6 +9,7 @@ import { priceOf } from "../providers/prices.ts";
 import { clientCredential, errorShapeForName, forwardedHeaders, returnedHeaders } from "./client.ts";
 import { llmAttributes, type CallFacts, type CallRecord } from "./record.ts";
 import { cachedRegistry, registryAt, type ModelEntry, type ProviderEntry, type Registry } from "./registry.ts";
+import { settleLater } from "./settlements.ts";
 import { tapStream } from "./stream.ts";
 import { callTargets, targetsOf, type Target } from "./upstream.ts";
 import { bill, DEFAULT_MAX_OUTPUT, promptChars, textChars, tokensOfChars } from "./usage.ts";
@@ -84,7 +85,7 @@ export async function serveModelGateway(c: Context<RouterEnv>, slug: string, res
     const resolved = resolve(registry, slug, name, c.req.method, subPath, bytes, url);
     if ("refusal" in resolved || resolved.operation.name === "models") {
       // The registry changed under a call already admitted (round 1): free what that admission reserved.
-      if (round > 0) c.executionCtx.waitUntil(env.AUTH.settle({ org_id: registry.orgId, request_id: requestId, tokens: 0, cost_micros: 0 }));
+      if (round > 0) c.executionCtx.waitUntil(settleLater(env.AUTH, { org_id: registry.orgId, request_id: requestId, tokens: 0, cost_micros: 0 }));
       const auth = await authenticate();
       if (!auth.ok) return authRefusal(auth);
       if (auth.configVersion !== registry.version && round === 0) {
@@ -133,7 +134,7 @@ export async function serveModelGateway(c: Context<RouterEnv>, slug: string, res
     c.set("configVersion", configVersion);
     // Orgs without a limit that applies hold nothing: then there is nothing to settle or release.
     const settle = (tokens: number, costMicros: number) =>
-      admitted.reserved ? env.AUTH.settle({ org_id: registry!.orgId, request_id: requestId, tokens, cost_micros: costMicros }) : Promise.resolve();
+      admitted.reserved ? settleLater(env.AUTH, { org_id: registry!.orgId, request_id: requestId, tokens, cost_micros: costMicros }) : Promise.resolve();
     const release = () => c.executionCtx.waitUntil(settle(0, 0));
 
     if (configVersion !== registry.version && round === 0) {
