@@ -31,10 +31,11 @@ const INSERT = `INSERT INTO "${getTableName(auditEvents)}" (${COLUMNS.map((c) =>
   + `ON CONFLICT ("id") DO NOTHING`;
 
 /**
- * Characters of rows per statement: even at 3 bytes of UTF-8 each, under D1's 2 MB limit on
- * one string value. A queue batch of model-call events (about 2 KB each) fits in one.
+ * Characters of rows per statement: about a hundred model-call events, so that one statement
+ * holds the database a millisecond or so, however large the queue batch (a message carries
+ * many events), and far under D1's 2 MB limit on one string value.
  */
-export const MAX_STATEMENT_JSON = 600_000;
+export const MAX_STATEMENT_JSON = 128_000;
 
 /** The JSON parameters of a batch, each under MAX_STATEMENT_JSON (a single larger row goes alone). */
 export function rowsJson(events: AirlockEvent[]): string[] {
@@ -56,13 +57,14 @@ export function rowsJson(events: AirlockEvent[]): string[] {
 }
 
 /**
- * Appends one queue batch to the audit log in a single D1 batch (all rows or none, so a
- * retry never half-writes).
+ * Appends one queue batch to the audit log, a statement at a time so that a large batch never
+ * holds the database for long. A retry after a partial write is harmless: ids already stored
+ * are skipped.
  */
 export async function appendAuditEvents(db: D1Database, events: AirlockEvent[]): Promise<void> {
   if (events.length === 0) return;
   const insert = db.prepare(INSERT);
-  await db.batch(rowsJson(events).map((json) => insert.bind(json)));
+  for (const json of rowsJson(events)) await insert.bind(json).run();
 }
 
 export type ParsedMessage = { ok: true; event: AirlockEvent } | { ok: false; issues: string };
