@@ -55,8 +55,12 @@ function distinctChars(value: string): number {
   return new Set(value).size;
 }
 
-/** Runs of filler, ellipses and template markers that docs put where a real key would go. */
-const FILLER = /x{4}|\*{3}|\.{3}|…|•|<[^>]{0,40}>|\$\{|\{\{|%\(|your|here|placeholder|redacted|insert|replace|changeme|dummy/i;
+/**
+ * Runs of filler, ellipses and template markers that docs put where a real key would go. The
+ * words count only where one starts (`sk-your-key-here`, `SG.YOUR_KEY`): inside random base64
+ * a real key spells `your` or `here` about once in a few thousand.
+ */
+const FILLER = /x{4}|\*{3}|\.{3}|…|•|<[^>]{0,40}>|\$\{|\{\{|%\(|(?<![a-z0-9])(?:your|here|placeholder|redacted|insert|replace|changeme|dummy)/i;
 
 /**
  * True when a provider-shaped token is documentation filler rather than a key: filler words,

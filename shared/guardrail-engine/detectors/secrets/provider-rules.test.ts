@@ -278,3 +278,12 @@ describe("offsets", () => {
     expect(m!.score).toBe(0.95);
   });
 });
+
+describe("filler words inside random key material", () => {
+  it("a key whose random part happens to spell a filler word is still a key", () => {
+    // Built at run time so no scanner mistakes the test file for a leak.
+    const key = ["SG.", "qyoUrhB-FAKEt8RPt4ICyB", ".", "FAKEA1WQ0obM0nXIVsMnZMzhkYVtheuXFiTVWMKyOJW"].join("");
+    expect(found("sendgrid_key", `token ${key} end`)).toEqual([key]);
+    expect(found("sendgrid_key", `token SG.your-key-goes-here-abc.${"a1B2".repeat(10)}abc end`)).toEqual([]);
+  });
+});
