@@ -1,4 +1,4 @@
-import { ulid } from "ulid";
+import { ulid } from "./ids.ts";
 import { z } from "zod";
 import type { ClientInfo } from "./clients.ts";
 import type { Org, Principal } from "./principal.ts";

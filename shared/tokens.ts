@@ -1,4 +1,4 @@
-import { ulid } from "ulid";
+import { ulid } from "./ids.ts";
 import { randomBase64Url, sha256Hex } from "./crypto.ts";
 
 /**

@@ -1,5 +1,5 @@
 import { and, eq, gt, isNotNull, isNull } from "drizzle-orm";
-import { ulid } from "ulid";
+import { ulid } from "../../../shared/ids.ts";
 import { decodeCursor, iso, toPage } from "../../../shared/api/cursor.ts";
 import { limitRoutes } from "../../../shared/api/limits.ts";
 import { schema, type OrgScope } from "../../../shared/db/index.ts";

@@ -1,5 +1,5 @@
 import { eq, gt } from "drizzle-orm";
-import { ulid } from "ulid";
+import { ulid } from "../../../shared/ids.ts";
 import { decodeCursor, iso, toPage } from "../../../shared/api/cursor.ts";
 import { orgRoutes } from "../../../shared/api/orgs.ts";
 import { database, orgScope, schema, type Db } from "../../../shared/db/index.ts";

@@ -1,5 +1,5 @@
 import { and, count, eq, gt, inArray } from "drizzle-orm";
-import { ulid } from "ulid";
+import { ulid } from "../../../shared/ids.ts";
 import { decodeCursor, iso, toPage } from "../../../shared/api/cursor.ts";
 import { teamRoutes } from "../../../shared/api/teams.ts";
 import { schema, type OrgScope } from "../../../shared/db/index.ts";

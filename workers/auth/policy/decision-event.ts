@@ -2,7 +2,7 @@
 // recorded off the critical path, holding what a replay needs: the principal's entity
 // data, the action, the resource(s), the facts policies read, the outcome, the
 // determining policies, the version and the mode. `simulate` reads them back from D1.
-import { ulid } from "ulid";
+import { ulid } from "../../../shared/ids.ts";
 import { createEventOutbox } from "../../../shared/event-outbox.ts";
 import { OCSF_VERSION, SEVERITY, STATUS, type AirlockEvent, type EventMessage } from "../../../shared/events.ts";
 import type { PolicyAction, PolicyDecision, RequestFacts, ResourceDescriptor } from "../../../shared/policy.ts";

@@ -1,7 +1,7 @@
 // Where an org's policy set versions live: D1, every query scoped by org. Versions are
 // immutable rows; the active one is a pointer row whose ETag changes on every activation.
 import { and, desc, eq, lt, sql } from "drizzle-orm";
-import { ulid } from "ulid";
+import { ulid } from "../../../shared/ids.ts";
 import { schema, type OrgScope } from "../../../shared/db/index.ts";
 import type { StoredCompiledPolicySet } from "../../../shared/db/tables/policies.ts";
 import { ProblemError } from "../../../shared/problem.ts";

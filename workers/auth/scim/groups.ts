@@ -1,7 +1,7 @@
 import { count, eq, inArray, like, ne, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { Hono } from "hono";
-import { ulid } from "ulid";
+import { ulid } from "../../../shared/ids.ts";
 import { chunk, schema, type OrgScope } from "../../../shared/db/index.ts";
 import { deleteTeamRules } from "../limits/cleanup.ts";
 import { coerceResource } from "./coerce.ts";

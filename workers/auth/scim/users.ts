@@ -1,6 +1,6 @@
 import { count, eq, inArray, ne, sql, type SQL } from "drizzle-orm";
 import { Hono } from "hono";
-import { ulid } from "ulid";
+import { ulid } from "../../../shared/ids.ts";
 import { z } from "zod";
 import { chunk, schema, type OrgScope } from "../../../shared/db/index.ts";
 import { deleteUserRules } from "../limits/cleanup.ts";

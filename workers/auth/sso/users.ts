@@ -1,5 +1,5 @@
 import { eq, inArray, like } from "drizzle-orm";
-import { ulid } from "ulid";
+import { ulid } from "../../../shared/ids.ts";
 import { chunk, D1_MAX_PARAMS, schema, type OrgScope } from "../../../shared/db/index.ts";
 import type { IdpConfig } from "./config.ts";
 import { SsoError, type IdpIdentity } from "./oidc.ts";

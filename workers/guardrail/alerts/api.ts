@@ -1,5 +1,5 @@
 import { eq, gt } from "drizzle-orm";
-import { ulid } from "ulid";
+import { ulid } from "../../../shared/ids.ts";
 import type { z } from "zod";
 import { alertDestinationRoutes, type DestinationKind } from "../../../shared/api/alert-destinations.ts";
 import { decodeCursor, iso, toPage } from "../../../shared/api/cursor.ts";

@@ -1,5 +1,5 @@
 import { eq, gt } from "drizzle-orm";
-import { ulid } from "ulid";
+import { ulid } from "../../../shared/ids.ts";
 import { decodeCursor, iso, toPage } from "../../../shared/api/cursor.ts";
 import { guardrailRoutes } from "../../../shared/api/guardrails.ts";
 import { schema, type OrgScope } from "../../../shared/db/index.ts";

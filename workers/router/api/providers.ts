@@ -1,5 +1,5 @@
 import { eq, gt } from "drizzle-orm";
-import { ulid } from "ulid";
+import { ulid } from "../../../shared/ids.ts";
 import { decodeCursor, iso, toPage } from "../../../shared/api/cursor.ts";
 import { providerRoutes } from "../../../shared/api/providers.ts";
 import { masterKey, secretBox } from "../../../shared/secret-box.ts";

@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { ulid } from "ulid";
+import { ulid } from "../../../shared/ids.ts";
 import { detectClient } from "../../../shared/clients.ts";
 import { apiActivityEvent } from "../../../shared/events.ts";
 import type { RouterEnv } from "../context.ts";
