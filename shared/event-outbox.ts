@@ -4,6 +4,8 @@
 // gateway's benchmark). Events are built, logged (Logpush) and sent when their batch goes,
 // after the answers they describe: a caller may hand over a builder instead of an event.
 
+import { createBatcher } from "./batcher.ts";
+
 /** Events per batch at most (the consumer's work per message stays bounded). */
 export const MAX_BATCH_EVENTS = 100;
 /** One `sendBatch`, counted as the events' JSON: under Queues' 256 KiB with room for each message's own overhead. */
@@ -24,17 +26,10 @@ export interface EventOutbox<T> {
    * Queues an event, or a function that builds it (called when the batch goes, so building
    * costs the caller nothing now); its line is logged when the batch goes. Pass the promise to
    * the caller's `ctx.waitUntil`; it never rejects. The call that opens a batch owns it: its
-   * promise settles once the batch has been sent (or its failure reported), which keeps its
-   * request alive until then. Calls that join an open batch get a settled promise: Workers
-   * forbid one request to wait on another's I/O ("Cannot perform I/O on behalf of a different
-   * request"), so the owner alone sends and waits. The event must not be changed afterwards.
+   * promise settles once the batch has been sent (or its failure reported); calls that join
+   * an open batch get a settled promise (shared/batcher.ts). The event must not be changed afterwards.
    */
   emit(queue: Queue<T[]>, event: T | (() => T)): Promise<void>;
-}
-
-interface Batch<T> {
-  queue: Queue<T[]>;
-  items: (T | (() => T))[];
 }
 
 interface Built<T> {
@@ -45,7 +40,6 @@ interface Built<T> {
 const utf8 = new TextEncoder();
 // The line is ASCII unless a value is not: only then is encoding needed to count its bytes.
 const byteLength = (line: string) => (/^[\x00-\x7f]*$/.test(line) ? line.length : utf8.encode(line).byteLength);
-const JOINED = Promise.resolve();
 
 /** Splits built events into `sendBatch` calls under MAX_BATCH_BYTES, each of messages under MAX_MESSAGE_BYTES. */
 export function packBatches<T>(built: Built<T>[]): T[][][] {
@@ -82,9 +76,7 @@ export function packBatches<T>(built: Built<T>[]): T[][][] {
 
 /** One outbox per queue binding per isolate (module scope); `worker` names the sender in error lines. */
 export function createEventOutbox<T extends { metadata: { uid: string } }>(worker: string, delayMs = FLUSH_DELAY_MS): EventOutbox<T> {
-  let open: Batch<T> | null = null;
-
-  function build(items: Batch<T>["items"]): Built<T>[] {
+  function build(items: (T | (() => T))[]): Built<T>[] {
     const built: Built<T>[] = [];
     for (const item of items) {
       try {
@@ -99,34 +91,25 @@ export function createEventOutbox<T extends { metadata: { uid: string } }>(worke
     return built;
   }
 
-  async function send(batch: Batch<T>): Promise<void> {
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
-    if (open === batch) open = null;
-    for (const messages of packBatches(build(batch.items))) {
-      try {
-        await batch.queue.sendBatch(messages.map((body) => ({ body })));
-      } catch (error) {
-        // The lines already carry the events; say which ones the audit log will miss.
-        console.error(JSON.stringify({
-          level: "error", worker, error: "event queue send failed",
-          event_uids: messages.flat().map((event) => event.metadata.uid),
-          detail: error instanceof Error ? error.message : String(error),
-        }));
+  // Keyed by the queue binding: another binding object (a test's own env) gets a batch of its own.
+  const add = createBatcher<T | (() => T), Queue<T[]>>({
+    delayMs,
+    maxItems: MAX_BATCH_EVENTS,
+    async flush(items, queue) {
+      for (const messages of packBatches(build(items))) {
+        try {
+          await queue.sendBatch(messages.map((body) => ({ body })));
+        } catch (error) {
+          // The lines already carry the events; say which ones the audit log will miss.
+          console.error(JSON.stringify({
+            level: "error", worker, error: "event queue send failed",
+            event_uids: messages.flat().map((event) => event.metadata.uid),
+            detail: error instanceof Error ? error.message : String(error),
+          }));
+        }
       }
-    }
-  }
-
-  return {
-    emit(queue, event) {
-      const batch = open;
-      // Another binding object (a test's own env) gets a batch of its own.
-      if (batch !== null && batch.queue === queue && batch.items.length < MAX_BATCH_EVENTS) {
-        batch.items.push(event);
-        return JOINED;
-      }
-      const opened: Batch<T> = { queue, items: [event] };
-      open = opened;
-      return send(opened);
     },
-  };
+  });
+
+  return { emit: (queue, event) => add(event, queue) };
 }
