@@ -20,11 +20,11 @@ export interface GatewayHooks {
 }
 
 const TRIES_PER_TARGET = 2;
+const BACKOFF_MS = 50;
+const decoder = new TextDecoder();
 
 /** Guardrails run in this isolate under the org's policy from airlock-guardrail (shared/guardrail-engine/client.ts). */
 const guardrailOf = (c: Context<RouterEnv>): GuardrailContext => ({ guardrail: c.env.GUARDRAIL, waitUntil: (p) => c.executionCtx.waitUntil(p), worker: "router" });
-const BACKOFF_MS = 50;
-const decoder = new TextDecoder();
 
 /** A call as the gateway resolved it from the path, body and registry. */
 interface Call {
