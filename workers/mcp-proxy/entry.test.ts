@@ -9,7 +9,8 @@ const ping = (headers: Record<string, string>) =>
 
 describe("McpService.fetch", () => {
   it("serves nothing without the context the router authenticated, whatever a caller puts in its place", async () => {
-    for (const headers of [{}, { [MCP_CONTEXT_HEADER]: "not json" }, { [MCP_CONTEXT_HEADER]: JSON.stringify({ requestId: "r", org: { id: "o" } }) }]) {
+    const attempts: Record<string, string>[] = [{}, { [MCP_CONTEXT_HEADER]: "not json" }, { [MCP_CONTEXT_HEADER]: JSON.stringify({ requestId: "r", org: { id: "o" } }) }];
+    for (const headers of attempts) {
       const response = await ping(headers);
       expect(response.status).toBe(400);
       expect(await response.text()).toBe("airlock-mcp-proxy is reached through airlock-router");

@@ -100,51 +100,27 @@ export function mapSse(body: ReadableStream<Uint8Array>, map: (message: unknown)
  * Ends a stream whose upstream has sent nothing for `idleMs`: `onIdle` gives the last bytes
  * to send (or none), then the upstream is cancelled. The clock runs only while the client
  * waits for more, so a slow reader is never cut off, and a stalled upstream never holds it.
- * One watchdog timer per stream, re-armed only when it fires: a timer per read cost more
- * than the read's own handling.
  */
 export function idleGuard(body: ReadableStream<Uint8Array>, idleMs: number, onIdle: () => string | null): ReadableStream<Uint8Array> {
   const reader = body.getReader();
-  /** When the pending read started; null while nobody waits. */
-  let waitingSince: number | null = null;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  let giveUp: ((value: null) => void) | null = null;
-  const watch = () => {
-    timer = null;
-    if (waitingSince === null) return;
-    const idle = Date.now() - waitingSince;
-    if (idle >= idleMs) giveUp?.(null);
-    else timer = setTimeout(watch, idleMs - idle);
-  };
-  const stop = () => {
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
-  };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      waitingSince = Date.now();
-      timer ??= setTimeout(watch, idleMs);
-      const idle = new Promise<null>((resolve) => (giveUp = resolve));
-      const next = await Promise.race([reader.read(), idle]);
-      waitingSince = null;
-      giveUp = null;
+      let timer: ReturnType<typeof setTimeout> | null = null;
+      const idle = new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), idleMs);
+      });
+      const next = await Promise.race([reader.read(), idle]).finally(() => timer !== null && clearTimeout(timer));
       if (next === null) {
-        stop();
         const last = onIdle();
         if (last !== null) controller.enqueue(encoder.encode(last));
         controller.close();
         reader.cancel().catch(() => undefined);
         return;
       }
-      if (next.done) {
-        stop();
-        controller.close();
-      } else controller.enqueue(next.value);
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
     },
-    cancel: (reason) => {
-      stop();
-      return reader.cancel(reason);
-    },
+    cancel: (reason) => reader.cancel(reason),
   });
 }
 
