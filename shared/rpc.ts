@@ -26,7 +26,21 @@ export interface AuthenticateInput {
 }
 
 export type AuthResult =
-  | { ok: true; org: Org | null; principal: Principal; /** The org's config version (0 for the operator). */ configVersion: number }
+  | {
+      ok: true;
+      org: Org | null;
+      principal: Principal;
+      /** The org's config version (0 for the operator). */
+      configVersion: number;
+      /**
+       * Epoch ms until which this authentication stays true, so a caller may reuse it for the
+       * same credential, resource and user agent. From `authenticate()`: the end of
+       * airlock-auth's lease on `configVersion` (an admin write, a revocation among them, is
+       * answered only once every such lease has run out) or the credential's own expiry,
+       * whichever comes first.
+       */
+      fresh_until?: number;
+    }
   | { ok: false; org: Org | null; code: ProblemCode; detail: string };
 
 /**

@@ -190,6 +190,19 @@ describe("Streamable HTTP through the gateway (MCP SDK client, API key)", () => 
     await client.close();
   });
 
+  it("refuses a key revoked through the admin API on the session's very next request, though it was busy just before", async () => {
+    const user = await json(acme.api("/users", { method: "POST", json: { email: "revoked-mid-session@acme.test" } }));
+    const key = await json(acme.api("/api-keys", { method: "POST", json: { name: "short-lived", user_id: user.id } }));
+    const { client } = await connect("fixture", key.secret);
+    // Calls back to back: the gateway reuses the authentication while airlock-auth's lease on the org's version runs.
+    for (const text of ["one", "two", "three"]) expect(await client.callTool({ name: "echo", arguments: { text } })).toEqual({ content: [{ type: "text", text }] });
+    expect((await acme.api(`/api-keys/${key.id}`, { method: "DELETE" })).status).toBe(204);
+    await expect(client.callTool({ name: "echo", arguments: { text: "after" } })).rejects.toThrow(/401|revoked|Unauthorized/);
+    const refused = await mesh.request(acme.host, "/mcp/fixture", { method: "POST", token: key.secret, json: { jsonrpc: "2.0", id: 1, method: "ping" } });
+    expect([refused.status, ((await refused.json()) as { error: { message: string } }).error.message]).toEqual([401, "The credential has been revoked"]);
+    await client.close().catch(() => undefined);
+  });
+
   it("denies a hidden tool's call naming the policy, and records the decision on the request's event", async () => {
     const { client, transport } = await connect("fixture");
     await expect(client.callTool({ name: "delete_everything", arguments: {} })).rejects.toThrow(/Tool delete_everything is denied by policy forbid-destructive-tools/);
@@ -254,6 +267,17 @@ describe("Streamable HTTP through the gateway (MCP SDK client, API key)", () => 
     await client.ping();
     expect((await client.listPrompts()).prompts.map((p) => p.name)).toContain("test_simple_prompt");
     expect((await client.readResource({ uri: "test://static-text" })).contents[0]).toMatchObject({ text: "This is the content of the static text resource." });
+    await client.close();
+  });
+});
+
+describe("SSE answers without anything on the way", () => {
+  it("reach the client as JSON", async () => {
+    const { client, transport } = await connect("fixture");
+    const session = { "mcp-session-id": transport.sessionId!, "mcp-protocol-version": "2025-11-25" };
+    const answer = await rpc("fixture", { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { text: "one answer" } } }, session);
+    expect(answer.headers.get("content-type")).toBe("application/json");
+    expect(await answer.json()).toEqual({ jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "one answer" }] } });
     await client.close();
   });
 });
@@ -522,6 +546,10 @@ describe("stalled upstream streams", () => {
     const session = { "mcp-session-id": init.headers.get("mcp-session-id")! };
     const listening = await mesh.request(acme.host, "/mcp/stall", { method: "GET", token: adaKey, headers: { accept: "text/event-stream", ...session } });
     expect(listening.status).toBe(200);
+    // Read as a client does, at once. Left unread for seconds, the stream was seen to end early behind the
+    // test harness while the gateway's upstream stream stayed open; a reading client keeps it (checked both ways).
+    const reader = listening.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe(": listening\n\n");
     const started = Date.now();
     const call = await rpc("stall", { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "hang", arguments: {} } }, session);
     expect(call.headers.get("content-type")).toBe("text/event-stream");
@@ -532,7 +560,6 @@ describe("stalled upstream streams", () => {
       { jsonrpc: "2.0", id: 7, error: { code: -32002, message: "MCP server 'stall' sent nothing for 2000 ms; the gateway ended the stream" } },
     ]);
     // The notification stream has been as quiet for longer than the idle bound: it is exempt (it may idle for hours).
-    const reader = listening.body!.getReader();
     const still = await Promise.race([(async () => { for (;;) if ((await reader.read()).done) return "ended"; })(), new Promise((resolve) => setTimeout(() => resolve("open"), 300))]);
     expect(still).toBe("open");
     await reader.cancel();

@@ -106,7 +106,7 @@ export async function verifyCredential(
     roles: credential.role ? [credential.role] : [],
     client: detectClient(userAgent),
   };
-  return { ok: true, org, principal, configVersion };
+  return { ok: true, org, principal, configVersion, ...(credential.expiresAt !== null ? { fresh_until: credential.expiresAt } : {}) };
 }
 
 export async function verifyOperator(expected: string | undefined, token: string, userAgent: string | null): Promise<AuthResult> {

@@ -21,7 +21,7 @@ import { serveScim } from "./scim/index.ts";
 import { verifyCredential, verifyOperator } from "./credentials.ts";
 import type { Env } from "./env.ts";
 import { admitWithLimits, settleReservation } from "./limits/admission.ts";
-import { currentVersion } from "./limits/version-lease.ts";
+import { currentVersion, leaseEnd } from "./limits/version-lease.ts";
 import { admitDecision, authorizeMany, recordAdmission } from "./policy/index.ts";
 import { resolveOrg } from "./orgs.ts";
 
@@ -37,8 +37,13 @@ export class AuthService extends WorkerEntrypoint<Env> implements AuthRpc {
     return resolveOrg(database(this.env.DB), slug);
   }
 
-  authenticate(input: AuthenticateInput): Promise<AuthResult> {
-    return this.#authenticate(input, (orgId) => currentVersion(this.env, orgId, (promise) => this.ctx.waitUntil(promise)));
+  async authenticate(input: AuthenticateInput): Promise<AuthResult> {
+    const result = await this.#authenticate(input, (orgId) => currentVersion(this.env, orgId, (promise) => this.ctx.waitUntil(promise)));
+    if (!result.ok || !result.org) return result;
+    // The answer holds while this isolate's lease on the version it was decided at runs.
+    const leased = leaseEnd(result.org.id, result.configVersion);
+    const { fresh_until: expiry, ...answer } = result;
+    return leased === null ? answer : { ...answer, fresh_until: Math.min(leased, expiry ?? leased) };
   }
 
   /** authenticate() at the config version `versionOf` gives (leased, or confirmed by admit() afterwards). Private: not RPC. */

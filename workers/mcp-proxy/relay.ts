@@ -1,7 +1,7 @@
 import type { Call } from "./call.ts";
 import { classify, errorMessage, rpcError, RPC, type JsonRpcId } from "./jsonrpc.ts";
 import type { UpstreamServer } from "./registry.ts";
-import { finalMessageOf, idleGuard, mapSse, sseMessage, StreamStalled } from "./sse.ts";
+import { finalMessageOf, mapSse, peekMessage, sseMessage, StreamStalled } from "./sse.ts";
 import { legacyExchange, type InitializeParams } from "./upstream/sse.ts";
 import { exchange, UpstreamUnavailable } from "./upstream/streamable-http.ts";
 import { ConnectRequired, connectRequiredError } from "./upstream-oauth/connect.ts";
@@ -56,8 +56,8 @@ export async function relay(call: Call, server: string, id: JsonRpcId | null, up
   }
   const type = upstream.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
   if (upstream.status === 200 && type === "text/event-stream" && upstream.body) {
-    const body = id === null ? (map ? mapSse(upstream.body, map) : upstream.body) : answeredOrIdle(call, server, id, upstream.body, map);
-    return new Response(body, { status: 200, headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
+    if (id !== null) return answerOf(call, server, id, upstream.body, map);
+    return sseResponse(map ? mapSse(upstream.body, map) : upstream.body);
   }
   const text = await bodyText(upstream, call.timeoutMs);
   let parsed: unknown;
@@ -84,6 +84,37 @@ const DEFAULT_IDLE_MS = 60_000;
 /** How long an upstream stream answering a request may stay silent (`UPSTREAM_IDLE_MS`). */
 export const idleMsOf = (call: Call) => Number(call.env.UPSTREAM_IDLE_MS) || DEFAULT_IDLE_MS;
 
+const sseResponse = (body: ReadableStream<Uint8Array>) => new Response(body, { status: 200, headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
+const jsonAnswer = (call: Call, message: unknown) => {
+  const body = JSON.stringify(message);
+  call.attributes["airlock.response_bytes"] = body.length;
+  return new Response(body, { status: 200, headers: { "content-type": "application/json" } });
+};
+
+/**
+ * The upstream's SSE answer to request `id`. When its first message is the answer itself
+ * (nothing to report on the way: no progress, no request to the client), the stream has done
+ * its work and the client gets that answer as JSON. A POST may be answered either way
+ * (Streamable HTTP), and a JSON body crosses the gateway far faster than a relayed stream.
+ * Otherwise the stream is relayed as it came, under the idle bound.
+ */
+async function answerOf(call: Call, server: string, id: JsonRpcId, body: ReadableStream<Uint8Array>, map?: MessageMap): Promise<Response> {
+  const idleMs = idleMsOf(call);
+  const peeked = await peekMessage(body, idleMs);
+  const first = peeked.message as { id?: unknown; method?: unknown } | undefined;
+  const takesJson = call.accept === null || /application\/json|\*\/\*/.test(call.accept);
+  if (takesJson && first && typeof first === "object" && first.id === id && first.method === undefined) {
+    peeked.rest.cancel().catch(() => undefined);
+    return jsonAnswer(call, map ? await map(first) : first);
+  }
+  if (peeked.stalled) {
+    peeked.rest.cancel().catch(() => undefined);
+    call.attributes["airlock.reason"] = "upstream_stalled";
+    return rpcError(id, RPC.upstreamUnavailable, `MCP server '${server}' sent nothing for ${idleMs} ms; the gateway ended the stream`);
+  }
+  return sseResponse(answeredOrIdle(call, server, id, peeked.rest, map));
+}
+
 /**
  * The SSE answer to request `id`: an upstream that goes silent before answering gets the
  * client a JSON-RPC error for `id` and the stream closes; one silent after answering is
@@ -92,15 +123,17 @@ export const idleMsOf = (call: Call) => Number(call.env.UPSTREAM_IDLE_MS) || DEF
 function answeredOrIdle(call: Call, server: string, id: JsonRpcId, body: ReadableStream<Uint8Array>, map?: MessageMap): ReadableStream<Uint8Array> {
   const idleMs = idleMsOf(call);
   let answered = false;
-  const mapped = mapSse(body, (message) => {
+  return mapSse(body, (message) => {
     const m = message as { id?: unknown; method?: unknown } | null;
     if (m && m.id === id && m.method === undefined) answered = true;
     return map ? map(message) : message;
-  });
-  return idleGuard(mapped, idleMs, () => {
-    if (answered) return null;
-    call.attributes["airlock.reason"] = "upstream_stalled";
-    return sseMessage(errorMessage(id, RPC.upstreamUnavailable, `MCP server '${server}' sent nothing for ${idleMs} ms; the gateway ended the stream`));
+  }, {
+    ms: idleMs,
+    onIdle: () => {
+      if (answered) return null;
+      call.attributes["airlock.reason"] = "upstream_stalled";
+      return sseMessage(errorMessage(id, RPC.upstreamUnavailable, `MCP server '${server}' sent nothing for ${idleMs} ms; the gateway ended the stream`));
+    },
   });
 }
 

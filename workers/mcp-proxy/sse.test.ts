@@ -45,6 +45,42 @@ describe("mapSse", () => {
   });
 });
 
+describe("mapSse with an idle bound", () => {
+  it("passes a message the map leaves alone as the upstream's own bytes", async () => {
+    const upstream = 'id: 3\ndata:{"jsonrpc":"2.0","id":1,"result":{}}\r\n\r\n';
+    expect(await text(mapSse(chunked(upstream, [9]), (m) => m, { ms: 1_000, onIdle: () => "cut" }))).toBe('id: 3\ndata:{"jsonrpc":"2.0","id":1,"result":{}}\n\n');
+  });
+
+  it("ends a stream whose upstream goes silent, with the last words after what was relayed, and cancels the upstream", async () => {
+    let cancelled = false;
+    const silent = new ReadableStream<Uint8Array>({
+      start: (controller) => controller.enqueue(new TextEncoder().encode('data: {"progress":1}\n\n')),
+      cancel: () => void (cancelled = true),
+    });
+    const out = await text(mapSse(silent, (m) => ({ seen: m }), { ms: 20, onIdle: () => "data: bye\n\n" }));
+    expect(out).toBe('data: {"seen":{"progress":1}}\n\ndata: bye\n\n');
+    expect(cancelled).toBe(true);
+  });
+
+  it("never cuts off an upstream that keeps talking within the bound, nor a client slow to read", async () => {
+    let sent = 0;
+    const steady = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (sent++ === 5) controller.close();
+        else controller.enqueue(new TextEncoder().encode(`data: ${sent}\n\n`));
+      },
+    });
+    expect(await text(mapSse(steady, (m) => m, { ms: 50, onIdle: () => "cut" }))).toBe("data: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\ndata: 5\n\n");
+
+    const reader = mapSse(chunked("data: 1\n\ndata: 2\n\ndata: 3\n\n", [9, 18]), (m) => m, { ms: 20, onIdle: () => "cut" }).getReader();
+    const parts = [new TextDecoder().decode((await reader.read()).value)];
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    for (let next = await reader.read(); !next.done; next = await reader.read()) parts.push(new TextDecoder().decode(next.value));
+    expect(parts.join("")).toBe("data: 1\n\ndata: 2\n\ndata: 3\n\n");
+  });
+});
+
 describe("sseEvents", () => {
   it("joins multi-line data and names the event, message by default", async () => {
     const parsed = await events(chunked("data: one\ndata: two\n\nevent: ping\n\n", [4]));

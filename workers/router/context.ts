@@ -13,6 +13,8 @@ export type RouterVariables = {
   principal: Principal | null;
   configVersion: number;
   reason: string | undefined;
+  /** The request body, read once by the body middleware (empty for methods without one). */
+  body: Uint8Array;
   /** Set by the model and MCP gateways: resolves when the call has ended (a stream, after its last byte) with its event attributes. */
   outcome: Promise<CallOutcome> | undefined;
 };

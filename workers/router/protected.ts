@@ -2,6 +2,7 @@ import { Hono, type Context } from "hono";
 import { problem } from "../../shared/problem.ts";
 import { resourceOfRequest, type ProtectedResource } from "../../shared/protected-resource.ts";
 import { MCP_ATTRIBUTES_HEADER, type AuthResult } from "../../shared/rpc.ts";
+import { authenticateCached } from "./auth-cache.ts";
 import { bearerToken } from "./authenticate.ts";
 import type { RouterEnv } from "./context.ts";
 import { adoptReason } from "./events.ts";
@@ -99,7 +100,8 @@ async function serveProtected(c: Context<RouterEnv>, kind: ProtectedResource["ki
       openAiCode: "invalid_request",
     });
   }
-  const result = await c.env.AUTH.authenticate({ host: target, credential, userAgent: c.req.header("user-agent") ?? null, resource: resource.id });
+  const input = { host: target, credential, userAgent: c.req.header("user-agent") ?? null, resource: resource.id };
+  const result = await authenticateCached(c.env.AUTH, input, (promise) => c.executionCtx.waitUntil(promise));
   c.set("org", result.org);
   if (!result.ok) return refusal(c, resource, result);
   const { principal, configVersion } = result;

@@ -28,6 +28,12 @@ export function leasedVersion(orgId: string, now = Date.now()): number | null {
   return lease && now < lease.until ? lease.version : null;
 }
 
+/** When the isolate's lease on `version` runs out (epoch ms); null when it holds none on it. */
+export function leaseEnd(orgId: string, version: number): number | null {
+  const lease = leases.get(orgId);
+  return lease && lease.version === version ? lease.until : null;
+}
+
 /** The version this isolate last saw (lease run out or not): the one to decide at before confirming it with the OrgState. */
 export function lastVersion(orgId: string): number | undefined {
   return leases.get(orgId)?.version;

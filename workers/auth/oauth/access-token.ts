@@ -89,5 +89,5 @@ export async function verifyAccessToken(
     client: detectClient(userAgent),
     oauth_client: { id: validated.clientId, name: props.data.client_name },
   };
-  return { ok: true, org, principal, configVersion };
+  return { ok: true, org, principal, configVersion, fresh_until: validated.expiresAt * 1000 };
 }
