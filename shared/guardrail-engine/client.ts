@@ -2,8 +2,9 @@ import type { Direction, InspectResult, StreamFormat } from "../guardrail.ts";
 import type { AlertActor, GuardrailRpc } from "../rpc.ts";
 import type { Content } from "./inspect/inspect.ts";
 import { runInspection } from "./inspect/run.ts";
-import { compileSource, type LoadedPolicy } from "./policy/source.ts";
-import { scanStream } from "./stream/scan-stream.ts";
+import { compileSource, placeholderOf, type LoadedPolicy } from "./policy/source.ts";
+import { DIALECTS } from "./stream/formats.ts";
+import { StreamScanner } from "./stream/scanner.ts";
 
 /**
  * Guardrails where the bytes are. The router and the MCP gateway scan prompts, answers,
@@ -58,11 +59,28 @@ export async function inspect(ctx: GuardrailContext, scope: Scope, direction: Di
   return result;
 }
 
-/** A provider's SSE answer through the streaming scanner (direction `response`). */
-export function scanResponseStream(ctx: GuardrailContext, scope: Scope, stream: ReadableStream<Uint8Array>, format: StreamFormat): Promise<ReadableStream<Uint8Array>> {
-  return scanStream(stream, policyOf(ctx.guardrail, scope.org_id, scope.config_version), {
-    format,
-    onEnd: (findings) => record(ctx, scope, "response", { findings }),
-    log: { worker: ctx.worker, orgId: scope.org_id },
-  });
+/** A streamed answer's scan: the caller feeds `scanner` the events it passes on, and calls `end()` once when the stream has ended however it ended. */
+export interface ResponseScan {
+  scanner: StreamScanner;
+  /** Records what the scan found. */
+  end(): void;
+}
+
+/**
+ * The streaming scanner for a provider's SSE answer (direction `response`), run by the caller
+ * in its own stream stage; null when the org has no response rules. A policy that cannot load
+ * fails closed (the org's fail mode is part of what did not load): `failed` is the error event
+ * the stream must end with, in the provider's dialect.
+ */
+export async function responseScanner(ctx: GuardrailContext, scope: Scope, format: StreamFormat): Promise<ResponseScan | { failed: string } | null> {
+  let loaded: LoadedPolicy;
+  try {
+    loaded = await policyOf(ctx.guardrail, scope.org_id, scope.config_version);
+  } catch (error) {
+    console.error(JSON.stringify({ level: "error", worker: ctx.worker, error: "stream policy load failed", org_id: scope.org_id, detail: String(error) }));
+    return { failed: DIALECTS[format].error("Airlock could not inspect this response, and the org's guardrails fail closed", "inspection_failed") };
+  }
+  if (loaded.policy.byDirection.response.length === 0) return null;
+  const scanner = new StreamScanner(loaded.policy, placeholderOf(loaded), format);
+  return { scanner, end: () => record(ctx, scope, "response", scanner) };
 }

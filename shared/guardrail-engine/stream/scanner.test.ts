@@ -3,6 +3,7 @@ import type { StreamFormat } from "../../guardrail.ts";
 import { compilePolicy } from "../policy/policy.ts";
 import { TEST_DETECTORS } from "../test-detectors.ts";
 import { StreamScanner } from "./scanner.ts";
+import { feed } from "./test-feed.ts";
 
 const policy = compilePolicy(TEST_DETECTORS, []);
 const placeholderOf = (id: string) => TEST_DETECTORS.find((d) => d.id === id)!.placeholder;
@@ -14,17 +15,18 @@ const anthropic = (text: string) => `event: content_block_delta\ndata: ${JSON.st
 /** Feeds SSE chunks split at arbitrary byte positions, as networks do, and returns what the client would read. */
 function run(format: StreamFormat, events: string[], splitEvery = 7, window?: number) {
   const scanner = new StreamScanner(policy, placeholderOf, format, window);
+  const fed = feed(scanner);
   const whole = events.join("");
   const out: string[] = [];
   let blocked;
   for (let i = 0; i < whole.length && !blocked; i += splitEvery) {
-    const result = scanner.push(whole.slice(i, i + splitEvery));
-    out.push(...result.chunks);
+    const result = fed.push(whole.slice(i, i + splitEvery));
+    out.push(result.text);
     blocked = result.blocked;
   }
   if (!blocked) {
-    const result = scanner.end();
-    out.push(...result.chunks);
+    const result = fed.end();
+    out.push(result.text);
     blocked = result.blocked;
   }
   if (blocked) out.push(scanner.errorEvent("blocked", "content_blocked"));
@@ -68,15 +70,15 @@ describe("StreamScanner", () => {
   });
 
   it("holds back no more than the window", () => {
-    const scanner = new StreamScanner(policy, placeholderOf, "openai_chat", 20);
+    const fed = feed(new StreamScanner(policy, placeholderOf, "openai_chat", 20));
     let released = "";
-    for (let i = 0; i < 30; i++) released += scanner.push(openai("abcdefghij")).chunks.join("");
+    for (let i = 0; i < 30; i++) released += fed.push(openai("abcdefghij")).text;
     expect(textOf(released).length).toBeGreaterThanOrEqual(300 - 20 - 10);
   });
 
   it("survives adversarial framing: no blank lines, huge events, CRLF", () => {
-    const scanner = new StreamScanner(policy, placeholderOf, "openai_chat");
-    expect(scanner.push("data: " + "x".repeat(200_000)).chunks).toEqual([]);
+    const fed = feed(new StreamScanner(policy, placeholderOf, "openai_chat"));
+    expect(fed.push("data: " + "x".repeat(200_000)).text).toBe("");
     const crlf = openai(`a ${KEY}`).replaceAll("\n", "\r\n");
     const { out } = run("openai_chat", [crlf]);
     expect(out).toContain("[TEST_KEY_1]");

@@ -2,9 +2,9 @@ import type { Finding, StreamFormat } from "../../guardrail.ts";
 import { Redactor } from "../inspect/redactor.ts";
 import { scanText } from "../inspect/scan.ts";
 import type { Policy } from "../policy/policy.ts";
-import { DIALECTS, parseEventData, type Snapshot } from "./formats.ts";
+import { DIALECTS, type Snapshot } from "./formats.ts";
 import { advance, LEX_START, safeSpans, type LexState } from "./json-fragment.ts";
-import { serializeEvent, SseParser, type SseEvent } from "./sse.ts";
+import { serializeEvent, type SseEvent } from "./sse.ts";
 
 /**
  * Characters of text held back per channel before they are sent: long enough for a secret
@@ -57,8 +57,9 @@ interface Held {
 }
 
 export interface ScanOutput {
-  chunks: string[];
-  /** Set when a block rule fired: the stream must end after `chunks`. */
+  /** The events that may leave now, in order. */
+  text: string;
+  /** Set when a block rule fired: nothing more leaves, and the stream ends with `blockedEvent()`. */
   blocked?: Finding;
 }
 
@@ -66,15 +67,16 @@ export interface ScanOutput {
  * Redacts text in place as SSE events pass, or stops the stream with the provider's own error
  * event when a block rule fires. Every channel is scanned with a look-behind of what it already
  * sent and holds back at most a window; events leave in their original order, re-serialized
- * only when something in them was redacted.
+ * only when something in them was redacted. The caller frames the stream and parses each
+ * event's data once (the router reads usage from the same events): `add` each event, then
+ * `flush` what may leave.
  */
 export class StreamScanner {
-  private readonly parser = new SseParser();
   private readonly redactor: Redactor;
   private readonly channels = new Map<string, Channel>();
   /** The channel each group last wrote to. */
   private readonly groups = new Map<string, Channel>();
-  private held: Held[] = [];
+  private readonly held: Held[] = [];
   private blocked: Finding | undefined;
   private readonly policy: Policy;
   private readonly format: StreamFormat;
@@ -88,16 +90,13 @@ export class StreamScanner {
     this.redactor = new Redactor(policy.settings.redaction, placeholderOf);
   }
 
-  push(chunk: string): ScanOutput {
-    return this.take(this.parser.push(chunk), false);
-  }
-
-  end(): ScanOutput {
-    return this.take(this.parser.end(), true);
-  }
-
   errorEvent(message: string, code: string): string {
     return DIALECTS[this.format].error(message, code);
+  }
+
+  /** The event a blocked answer ends with, in the provider's dialect. */
+  blockedEvent(finding: Finding): string {
+    return this.errorEvent(`Blocked by Airlock guardrail: ${finding.detector} (${finding.category}) in the response`, "content_blocked");
   }
 
   private channel(key: string, json: boolean): Channel {
@@ -109,39 +108,34 @@ export class StreamScanner {
     return channel;
   }
 
-  private take(events: SseEvent[], final: boolean): ScanOutput {
-    const dialect = DIALECTS[this.format];
-    for (const event of events) {
-      const json = parseEventData(event.data);
-      const held: Held = { event, json, slots: [], changed: false };
-      this.held.push(held);
-      if (json === undefined) continue;
-      const reading = dialect.read(json);
-      for (const snapshot of reading.snapshots) {
-        const text = this.redactWhole(snapshot);
-        if (text !== snapshot.text) {
-          snapshot.set(text);
-          held.changed = true;
-        }
-      }
-      for (const slot of reading.slots) {
-        const channel = this.channel(slot.channel, slot.json === true);
-        if (slot.group !== undefined) {
-          const previous = this.groups.get(slot.group);
-          if (previous && previous !== channel) previous.closed = true;
-          this.groups.set(slot.group, channel);
-        }
-        channel.closed = false;
-        const start = channel.buffer.length;
-        channel.buffer += slot.text;
-        held.slots.push({ channel, start, end: channel.buffer.length, set: slot.set });
-      }
-      for (const prefix of reading.closes) {
-        for (const channel of this.channels.values()) if (channel.key.startsWith(prefix)) channel.closed = true;
+  /** Takes one event with its data parsed (undefined when not JSON); it leaves with a later `flush`. */
+  add(event: SseEvent, json: unknown): void {
+    const held: Held = { event, json, slots: [], changed: false };
+    this.held.push(held);
+    if (json === undefined) return;
+    const reading = DIALECTS[this.format].read(json);
+    for (const snapshot of reading.snapshots) {
+      const text = this.redactWhole(snapshot);
+      if (text !== snapshot.text) {
+        snapshot.set(text);
+        held.changed = true;
       }
     }
-    if (this.blocked) return { chunks: [], blocked: this.blocked };
-    return this.flush(final);
+    for (const slot of reading.slots) {
+      const channel = this.channel(slot.channel, slot.json === true);
+      if (slot.group !== undefined) {
+        const previous = this.groups.get(slot.group);
+        if (previous && previous !== channel) previous.closed = true;
+        this.groups.set(slot.group, channel);
+      }
+      channel.closed = false;
+      const start = channel.buffer.length;
+      channel.buffer += slot.text;
+      held.slots.push({ channel, start, end: channel.buffer.length, set: slot.set });
+    }
+    for (const prefix of reading.closes) {
+      for (const channel of this.channels.values()) if (channel.key.startsWith(prefix)) channel.closed = true;
+    }
   }
 
   /** Scans a complete string and returns it redacted; a block rule stops the stream. */
@@ -158,7 +152,9 @@ export class StreamScanner {
     return this.redactor.apply(snapshot.text, spans);
   }
 
-  private flush(final: boolean): ScanOutput {
+  /** The events that may leave now; `final` once the stream has ended (then nothing is held). */
+  flush(final: boolean): ScanOutput {
+    if (this.blocked) return { text: "", blocked: this.blocked };
     let total = 0;
     for (const channel of this.channels.values()) {
       const shift = channel.lookBehind.length;
@@ -168,7 +164,7 @@ export class StreamScanner {
         const finding = this.located(channel, blocking);
         this.findings.push(finding);
         this.blocked = finding;
-        return { chunks: [], blocked: finding };
+        return { text: "", blocked: finding };
       }
       // Findings that began in text already sent cannot be redacted any more.
       let redactions = found.filter((f) => f.action === "redact" && f.start >= 0);
@@ -176,29 +172,32 @@ export class StreamScanner {
       channel.redactions = redactions;
       channel.boundary = final || channel.closed ? channel.buffer.length : Math.max(0, channel.buffer.length - this.window);
       // Latest first, so a span that overlaps one moved across is seen against the new boundary.
-      for (const r of [...redactions].reverse()) if (r.start < channel.boundary && r.end > channel.boundary) channel.boundary = r.start;
+      for (let i = redactions.length - 1; i >= 0; i--) {
+        const r = redactions[i]!;
+        if (r.start < channel.boundary && r.end > channel.boundary) channel.boundary = r.start;
+      }
       channel.found = found;
       total += channel.buffer.length;
     }
 
     let excess = total - this.window * MAX_HELD_WINDOWS;
-    const chunks: string[] = [];
+    let text = "";
     const flushedTo = new Map<Channel, number>();
     let count = 0;
     for (const held of this.held) {
-      const stuck = held.slots.filter((s) => s.end > s.channel.boundary);
-      if (stuck.length > 0) {
+      if (held.slots.some((s) => s.end > s.channel.boundary)) {
         if (excess <= 0) break;
-        for (const { channel } of stuck) {
+        for (const { channel, end } of held.slots) {
+          if (end <= channel.boundary) continue;
           excess -= channel.buffer.length - channel.boundary;
           channel.boundary = channel.buffer.length;
         }
       }
-      chunks.push(this.rewrite(held));
+      text += this.rewrite(held);
       for (const slot of held.slots) flushedTo.set(slot.channel, slot.end);
       count++;
     }
-    this.held = this.held.slice(count);
+    this.held.splice(0, count);
 
     for (const channel of this.channels.values()) {
       const sent = flushedTo.get(channel) ?? 0;
@@ -218,7 +217,7 @@ export class StreamScanner {
         slot.end -= sent;
       }
     }
-    return { chunks };
+    return { text };
   }
 
   /** A finding with offsets in the whole text of its channel, and the channel as its path. */

@@ -5,6 +5,9 @@ export interface SseEvent {
   data: string;
 }
 
+/** A blank line: two line ends (CRLF, LF or CR), in any mix. */
+const BOUNDARY = /\r?\n\r?\n|\r\r/g;
+
 /**
  * Incremental SSE framing (WHATWG EventSource rules: events end at a blank line; CRLF, LF
  * or CR line ends; `data:` lines join with "\n"). Keeps only the incomplete tail.
@@ -13,23 +16,24 @@ export class SseParser {
   private tail = "";
 
   push(chunk: string): SseEvent[] {
-    this.tail += chunk;
+    const text = this.tail + chunk;
     const events: SseEvent[] = [];
-    for (;;) {
-      const match = /\r\n\r\n|\n\n|\r\r/.exec(this.tail);
-      if (!match) break;
-      const raw = this.tail.slice(0, match.index + match[0].length);
-      this.tail = this.tail.slice(match.index + match[0].length);
-      events.push(parseEvent(raw));
+    let start = 0;
+    BOUNDARY.lastIndex = 0;
+    for (let match = BOUNDARY.exec(text); match; match = BOUNDARY.exec(text)) {
+      const end = match.index + match[0].length;
+      events.push(parseEvent(text.slice(start, end)));
+      start = end;
     }
+    this.tail = start === 0 ? text : text.slice(start);
     return events;
   }
 
-  /** What is left when the stream ends (an event without its final blank line). */
+  /** What is left when the stream ends: an event without its final blank line, given one so the reader sees it whole. */
   end(): SseEvent[] {
     const rest = this.tail;
     this.tail = "";
-    return rest.trim() === "" ? [] : [parseEvent(rest)];
+    return rest.trim() === "" ? [] : [parseEvent(rest.replace(/\s*$/, "\n\n"))];
   }
 }
 

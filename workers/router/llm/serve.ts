@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { InspectResult } from "../../../shared/guardrail.ts";
-import { inspect, scanResponseStream, type GuardrailContext } from "../../../shared/guardrail-engine/client.ts";
+import { inspect, responseScanner, type GuardrailContext } from "../../../shared/guardrail-engine/client.ts";
 import type { AdmitResult } from "../../../shared/rpc.ts";
 import type { CallOutcome, RouterEnv } from "../context.ts";
 import type { Operation, ProviderConfig } from "../providers/index.ts";
@@ -52,7 +52,7 @@ export async function serveModelGateway(c: Context<RouterEnv>, slug: string, res
   const [, , name = "", ...rest] = url.pathname.split("/");
   const subPath = `/${rest.join("/")}`;
   const credential = clientCredential(c.req.raw, url);
-  const bytes = new Uint8Array(await c.req.raw.arrayBuffer());
+  const bytes = c.get("body") ?? new Uint8Array();
   const started = performance.now();
 
   let registry = await cachedRegistry(env, slug);
@@ -287,19 +287,21 @@ async function forward(
   const streaming = call.operation.streams?.(call.body, url) === true && (response.headers.get("content-type") ?? "").includes("text/event-stream") && response.body;
 
   if (streaming) {
+    // One stage: usage, dropped events and the org's response guardrail in the same pass over the body.
+    const scan = await responseScanner(guardrailOf(c), { org_id: c.get("org")!.id, config_version: c.get("configVersion"), request_id: requestId }, call.operation.streamFormat!);
     const tapped = tapStream(response.body!, call.operation, {
       clientAskedUsage: call.body?.stream_options?.include_usage === true,
       errorEvent: (message) => errors.streamError(`${message} (request id ${requestId})`, "upstream_stream_cut"),
       idleMs: target.provider.timeoutMs,
+      scan,
     });
-    const scanned = await scanResponseStream(guardrailOf(c), { org_id: c.get("org")!.id, config_version: c.get("configVersion"), request_id: requestId }, tapped.stream, call.operation.streamFormat!);
     c.set("outcome", tapped.done.then(async (end) => {
       const billed = bill(end.state.usage, () => fallbackUsage(end.outputChars), price);
       await settle(billed.usage.input + billed.usage.output, billed.costMicros).catch(() => undefined);
       return outcome({ status: response.status, billed, responseModel: end.state.model, streamed: true, ttfbAt: end.firstByteAt ?? headersAt, ...(end.cut ? { reason: "upstream_stream_cut" } : end.cancelled ? { reason: "stream_cancelled" } : {}) });
     }));
     headers.set("cache-control", "no-cache");
-    return new Response(scanned, { status: response.status, headers });
+    return new Response(tapped.stream, { status: response.status, headers });
   }
 
   const text = await response.text().catch(() => null);

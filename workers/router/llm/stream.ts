@@ -1,3 +1,6 @@
+import type { ResponseScan } from "../../../shared/guardrail-engine/client.ts";
+import { parseEventData } from "../../../shared/guardrail-engine/stream/formats.ts";
+import { SseParser, type SseEvent } from "../../../shared/guardrail-engine/stream/sse.ts";
 import type { Operation, StreamState } from "../providers/index.ts";
 import { textChars } from "./usage.ts";
 
@@ -5,7 +8,7 @@ export interface StreamEnd {
   state: StreamState;
   /** Set when the upstream cut the stream (it errored, stalled, or ended without its closing event). */
   cut?: string;
-  /** Set when the reader went away first (the client, or the guardrail ending a blocked answer). */
+  /** Set when the reader went away first (the client), or the guardrail ended the answer. */
   cancelled?: boolean;
   /** performance.now() when the first byte went to the client. */
   firstByteAt?: number;
@@ -13,52 +16,52 @@ export interface StreamEnd {
   outputChars: number;
 }
 
-const encoder = new TextEncoder();
-const BOUNDARY = /\r?\n\r?\n/;
-
-/** The event name and joined data lines of one SSE event block. */
-function parseEvent(block: string): { event?: string; data: string } | undefined {
-  let event: string | undefined;
-  const data: string[] = [];
-  for (const line of block.split(/\r?\n/)) {
-    if (line.startsWith("data:")) data.push(line.slice(line.startsWith("data: ") ? 6 : 5));
-    else if (line.startsWith("event:")) event = line.slice(6).trim();
-  }
-  return data.length ? { event, data: data.join("\n") } : undefined;
+export interface TapOptions {
+  clientAskedUsage: boolean;
+  errorEvent: (message: string) => string;
+  idleMs: number;
+  /** The org's response guardrail (null: no response rules); `failed`: its policy could not load, the answer ends with that event. */
+  scan: ResponseScan | { failed: string } | null;
 }
 
+const encoder = new TextEncoder();
+const STREAMING = { stream: true };
+
 /**
- * Passes a provider's SSE stream through event by event (nothing waits for more than the
- * event it is in), reading usage and the answering model as they pass and dropping the
- * events the operation says the client must not see. A stream the upstream cuts (or leaves
- * silent for `idleMs`) ends with the provider's own error event, never a clean end. `done`
- * resolves when it ends.
+ * The one stage a streamed answer passes in the router: the provider's body is read, decoded
+ * and framed into SSE events once; each event is read for usage and the answering model, the
+ * events the client must not see are dropped, the rest go through the org's guardrail scanner
+ * (which may hold a bounded window, redact, or end the answer with a block) and leave encoded
+ * once per read. Nothing waits for more than the event it is in, plus the scanner's window. A
+ * stream the upstream cuts (or leaves silent for `idleMs`) ends with the provider's own error
+ * event, never a clean end. `done` resolves once, when it ends.
  */
-export function tapStream(
-  body: ReadableStream<Uint8Array>,
-  operation: Operation,
-  options: { clientAskedUsage: boolean; errorEvent: (message: string) => string; idleMs: number },
-): { stream: ReadableStream<Uint8Array>; done: Promise<StreamEnd> } {
+export function tapStream(body: ReadableStream<Uint8Array>, operation: Operation, options: TapOptions): { stream: ReadableStream<Uint8Array>; done: Promise<StreamEnd> } {
   const state: StreamState = { complete: false };
   const decoder = new TextDecoder();
-  let pending = "";
+  const parser = new SseParser();
+  const scan = options.scan && "scanner" in options.scan ? options.scan : null;
+  const refused = options.scan && "failed" in options.scan ? options.scan.failed : undefined;
   let resolve!: (end: StreamEnd) => void;
   const done = new Promise<StreamEnd>((r) => (resolve = r));
+  let ended = false;
   let firstByteAt: number | undefined;
   let outputChars = 0;
-  const read = (event: { event?: string; data: string }) => {
-    const verdict = operation.onEvent?.(event.event, event.data, state, options);
-    if (verdict !== "drop" && event.data.startsWith("{")) {
-      try {
-        outputChars += textChars(JSON.parse(event.data));
-      } catch {
-        // Not JSON: counts nothing.
-      }
-    }
-    return verdict;
-  };
   const reader = body.getReader();
   const upstream = idleReader(reader, options.idleMs);
+
+  /** The events of one read, as they leave: dropped ones left out, the rest through the scanner when there is one. */
+  const take = (events: SseEvent[], final: boolean) => {
+    let out = "";
+    for (const event of events) {
+      if (operation.onEvent?.(event.event, event.data, state, options) === "drop") continue;
+      const json = parseEventData(event.data);
+      if (json !== undefined) outputChars += textChars(json);
+      if (scan) scan.scanner.add(event, json);
+      else out += event.raw;
+    }
+    return scan ? scan.scanner.flush(final) : { text: out };
+  };
 
   const emit = (controller: ReadableStreamDefaultController<Uint8Array>, text: string) => {
     if (!text) return false;
@@ -67,53 +70,55 @@ export function tapStream(
     return true;
   };
 
-  /** Whole events out of `pending`; the tail waits for its boundary. */
-  const drain = (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    let out = "";
-    for (let match = BOUNDARY.exec(pending); match; match = BOUNDARY.exec(pending)) {
-      const block = pending.slice(0, match.index + match[0].length);
-      pending = pending.slice(block.length);
-      const event = parseEvent(block);
-      const verdict = event ? read(event) : undefined;
-      if (verdict !== "drop") out += block;
-    }
-    return emit(controller, out);
+  /** Ends the stream once, however it ends; the upstream is no longer read and the scan's findings are recorded. */
+  const end = (outcome: { cut?: string; cancelled?: boolean }) => {
+    ended = true;
+    upstream.stop();
+    scan?.end();
+    resolve({ state, outputChars, ...outcome, ...(firstByteAt !== undefined ? { firstByteAt } : {}) });
+  };
+
+  /** The guardrail ends the answer with its own event: the provider is not read any further. */
+  const refuse = (controller: ReadableStreamDefaultController<Uint8Array>, event: string) => {
+    emit(controller, event);
+    controller.close();
+    reader.cancel("ended by the guardrail").catch(() => undefined);
+    end({ cancelled: true });
   };
 
   const finish = (controller: ReadableStreamDefaultController<Uint8Array>, cut?: string) => {
-    if (pending.trim()) {
-      // A last event without its blank line: read it, and pass it on terminated.
-      const event = parseEvent(pending);
-      const verdict = event ? read(event) : undefined;
-      if (verdict !== "drop") emit(controller, pending.replace(/\s*$/, "\n\n"));
-      pending = "";
-    }
+    // A last event without its blank line is read and passed on terminated.
+    const out = take(parser.end(), true);
+    if (out.blocked) return refuse(controller, scan!.scanner.blockedEvent(out.blocked));
     const reason = cut ?? (state.complete ? undefined : "the provider ended the stream before its final event");
-    if (reason) emit(controller, options.errorEvent(`Upstream stream interrupted: ${reason}`));
+    emit(controller, reason ? out.text + options.errorEvent(`Upstream stream interrupted: ${reason}`) : out.text);
     controller.close();
-    upstream.stop();
-    resolve({ state, outputChars, ...(reason ? { cut: reason } : {}), ...(firstByteAt !== undefined ? { firstByteAt } : {}) });
+    end(reason ? { cut: reason } : {});
   };
 
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
+      if (refused !== undefined) return refuse(controller, refused);
       try {
         // Read until something goes out: a pull that enqueues nothing is not called again.
         for (;;) {
-          const { done: ended, value } = await upstream.read();
-          if (ended) return finish(controller);
-          pending += decoder.decode(value, { stream: true });
-          if (drain(controller)) return;
+          const read = await upstream.read();
+          // The client went away while the provider was being read.
+          if (ended) return;
+          if (read.done) return finish(controller);
+          const out = take(parser.push(decoder.decode(read.value, STREAMING)), false);
+          if (out.blocked) return refuse(controller, scan!.scanner.blockedEvent(out.blocked));
+          if (emit(controller, out.text)) return;
         }
       } catch (error) {
-        finish(controller, error instanceof Error ? error.message : String(error));
+        if (!ended) finish(controller, error instanceof Error ? error.message : String(error));
       }
     },
     cancel(reason) {
       // The client went away: stop reading the provider; usage is whatever was seen.
+      if (ended) return;
       reader.cancel(reason).catch(() => undefined);
-      upstream.stop();
-      resolve({ state, outputChars, cancelled: true, ...(firstByteAt !== undefined ? { firstByteAt } : {}) });
+      end({ cancelled: true });
     },
   });
   return { stream, done };
@@ -122,30 +127,27 @@ export function tapStream(
 /**
  * Reads that fail once the provider has sent nothing for `ms` (a stalled stream is cut, not
  * waited on forever). One watchdog timer per stream, re-armed only when it fires: a timer per
- * chunk cost more than the chunk's own handling.
+ * chunk cost more than the chunk's own handling. A stall cancels the provider's body, which
+ * ends the pending read; no race promise per read.
  */
 function idleReader(reader: ReadableStreamDefaultReader<Uint8Array>, ms: number) {
   let lastActivity = Date.now();
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  let stall: (error: Error) => void = () => undefined;
-  const stalled = new Promise<never>((_, reject) => (stall = reject));
-  stalled.catch(() => undefined);
+  let stalled: string | undefined;
   const watch = () => {
     const idle = Date.now() - lastActivity;
     if (idle < ms) timer = setTimeout(watch, ms - idle);
-    else stall(new Error(`the provider sent nothing for ${ms} ms`));
+    else {
+      stalled = `the provider sent nothing for ${ms} ms`;
+      reader.cancel(stalled).catch(() => undefined);
+    }
   };
-  timer = setTimeout(watch, ms);
+  let timer = setTimeout(watch, ms);
   return {
     async read() {
-      try {
-        const result = await Promise.race([reader.read(), stalled]);
-        lastActivity = Date.now();
-        return result;
-      } catch (error) {
-        reader.cancel().catch(() => undefined);
-        throw error;
-      }
+      const result = await reader.read();
+      if (stalled) throw new Error(stalled);
+      lastActivity = Date.now();
+      return result;
     },
     stop: () => clearTimeout(timer),
   };
