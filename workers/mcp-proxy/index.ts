@@ -1,6 +1,6 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { apiApp } from "../../shared/api/app.ts";
-import type { ApiContext, Health, McpRequestContext, McpRpc } from "../../shared/rpc.ts";
+import { MCP_CONTEXT_HEADER, McpRequestContextSchema, type ApiContext, type Health, type McpRpc } from "../../shared/rpc.ts";
 import { adminApp } from "./api/app.ts";
 import { registerConnections } from "./api/connections.ts";
 import { registerPins } from "./api/pins.ts";
@@ -29,8 +29,11 @@ export class McpService extends WorkerEntrypoint<Env> implements McpRpc {
     return { worker: "mcp-proxy", ok: true };
   }
 
-  serve(request: Request, context: McpRequestContext): Promise<Response> {
-    return serve(this.env, (promise) => this.ctx.waitUntil(promise), request, context);
+  /** `/mcp/<server>…` from the router, which authenticated it and says so in MCP_CONTEXT_HEADER. */
+  override async fetch(request: Request): Promise<Response> {
+    const context = McpRequestContextSchema.safeParse(parsedHeader(request.headers.get(MCP_CONTEXT_HEADER)));
+    if (!context.success) return new Response("airlock-mcp-proxy is reached through airlock-router", { status: 400 });
+    return serve(this.env, (promise) => this.ctx.waitUntil(promise), request, context.data);
   }
 
   async connectAccount(request: Request, context: { requestId: string; orgSlug: string }): Promise<Response> {
@@ -41,6 +44,14 @@ export class McpService extends WorkerEntrypoint<Env> implements McpRpc {
 
   api(request: Request, context: ApiContext): Promise<Response> {
     return Promise.resolve(api.fetch(request, { env: this.env, context }, this.ctx));
+  }
+}
+
+function parsedHeader(value: string | null): unknown {
+  try {
+    return JSON.parse(value ?? "null");
+  } catch {
+    return null;
   }
 }
 

@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import { problem } from "../../shared/problem.ts";
 import { resourceOfRequest, type ProtectedResource } from "../../shared/protected-resource.ts";
-import { MCP_ATTRIBUTES_HEADER, type AuthResult } from "../../shared/rpc.ts";
+import { MCP_ATTRIBUTES_HEADER, MCP_CONTEXT_HEADER, type AuthResult, type McpRequestContext } from "../../shared/rpc.ts";
 import { authenticateCached } from "./auth-cache.ts";
 import { bearerToken } from "./authenticate.ts";
 import type { RouterEnv } from "./context.ts";
@@ -115,8 +115,10 @@ async function serveProtected(c: Context<RouterEnv>, kind: ProtectedResource["ki
     });
   }
 
-  const context = { requestId, org: result.org!, principal, configVersion };
-  return adoptMcpAttributes(c, adoptReason(c, await c.env.MCP_PROXY.serve(c.req.raw, context)));
+  const context: McpRequestContext = { requestId, org: result.org!, principal, configVersion };
+  const forwarded = new Request(c.req.raw);
+  forwarded.headers.set(MCP_CONTEXT_HEADER, JSON.stringify(context));
+  return adoptMcpAttributes(c, adoptReason(c, await c.env.MCP_PROXY.fetch(forwarded)));
 }
 
 /** The MCP gateway's attributes of this request (method, tool, decision…) go on its one event; the header never leaves. */
