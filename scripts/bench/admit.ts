@@ -192,7 +192,7 @@ if (import.meta.main) {
     options: {
       requests: { type: "string", default: "2000" },
       warmup: { type: "string", default: "200" },
-      rounds: { type: "string", default: "4" },
+      rounds: { type: "string", default: "30" },
       out: { type: "string", default: join(DIST, "bench-admit.json") },
     },
   });

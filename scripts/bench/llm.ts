@@ -152,6 +152,6 @@ export async function llmBench(options: LlmBenchOptions): Promise<number> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { "no-budget": { type: "boolean", default: false }, requests: { type: "string", default: "2000" }, warmup: { type: "string", default: "200" }, rounds: { type: "string", default: "4" }, out: { type: "string", default: join(DIST, "bench-llm.json") } } });
+  const { values } = parseArgs({ options: { "no-budget": { type: "boolean", default: false }, requests: { type: "string", default: "2000" }, warmup: { type: "string", default: "200" }, rounds: { type: "string", default: "30" }, out: { type: "string", default: join(DIST, "bench-llm.json") } } });
   process.exitCode = await llmBench({ requests: Number(values.requests), warmup: Number(values.warmup), rounds: Number(values.rounds), out: values.out, budget: !values["no-budget"] });
 }

@@ -214,6 +214,6 @@ export async function mcpBench(options: McpBenchOptions): Promise<number> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { requests: { type: "string", default: "2000" }, warmup: { type: "string", default: "200" }, rounds: { type: "string", default: "4" }, out: { type: "string", default: join(DIST, "bench-mcp.json") } } });
+  const { values } = parseArgs({ options: { requests: { type: "string", default: "2000" }, warmup: { type: "string", default: "200" }, rounds: { type: "string", default: "30" }, out: { type: "string", default: join(DIST, "bench-mcp.json") } } });
   process.exitCode = await mcpBench({ requests: Number(values.requests), warmup: Number(values.warmup), rounds: Number(values.rounds), out: values.out });
 }
