@@ -30,15 +30,24 @@ function parseEvent(block: string): SseEvent {
 const serialize = (event: SseEvent) =>
   [...event.fields, ...(event.data === null ? [] : event.data.split("\n").map((line) => `data: ${line}`))].join("\n") + "\n\n";
 
-/** Splits a byte stream into SSE events, as they arrive. */
-export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+/**
+ * Splits a byte stream into SSE events, as they arrive. With `idleMs`, an upstream that sends
+ * nothing for that long is cancelled and the iteration throws StreamStalled.
+ */
+export async function* sseEvents(body: ReadableStream<Uint8Array>, idleMs?: number): AsyncGenerator<SseEvent> {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
+  let stalled = false;
   try {
     for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value;
+      const next = idleMs === undefined ? await reader.read() : await readWithin(reader, idleMs);
+      if (next === null) {
+        stalled = true;
+        reader.cancel().catch(() => undefined);
+        throw new StreamStalled(`sent nothing for ${idleMs} ms`);
+      }
+      if (next.done) break;
+      buffer += next.value;
       let end: RegExpExecArray | null;
       while ((end = /\r\n\r\n|\n\n|\r\r/.exec(buffer))) {
         const block = buffer.slice(0, end.index);
@@ -48,7 +57,8 @@ export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerat
     }
     if (buffer.trim() !== "") yield parseEvent(buffer);
   } finally {
-    reader.releaseLock();
+    // A stalled read is still pending: the cancelled reader keeps its lock.
+    if (!stalled) reader.releaseLock();
   }
 }
 
@@ -136,30 +146,6 @@ export function mapSse(body: ReadableStream<Uint8Array>, map: (message: unknown)
 }
 
 /**
- * Ends a stream whose upstream has sent nothing for `idleMs`: `onIdle` gives the last bytes
- * to send (or none), then the upstream is cancelled. The clock runs only while the client
- * waits for more, so a slow reader is never cut off, and a stalled upstream never holds it.
- */
-export function idleGuard(body: ReadableStream<Uint8Array>, idleMs: number, onIdle: () => string | null): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const next = await readWithin(reader, idleMs);
-      if (next === null) {
-        const last = onIdle();
-        if (last !== null) controller.enqueue(encoder.encode(last));
-        controller.close();
-        reader.cancel().catch(() => undefined);
-        return;
-      }
-      if (next.done) controller.close();
-      else controller.enqueue(next.value);
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
-}
-
-/**
  * Reads an SSE stream up to its first JSON-RPC message, past comments and events without
  * data (a 2025-11-25 server primes resumption with an id and empty data first). `rest` is the
  * stream as it came, every byte read so far included, for a caller that relays it after all;
@@ -220,12 +206,7 @@ export class StreamStalled extends Error {
  * (internal calls and batches). An upstream silent for `idleMs` throws StreamStalled.
  */
 export async function finalMessageOf(body: ReadableStream<Uint8Array>, id: string | number, idleMs: number): Promise<unknown> {
-  let stalled = false;
-  const guarded = idleGuard(body, idleMs, () => {
-    stalled = true;
-    return null;
-  });
-  for await (const event of sseEvents(guarded)) {
+  for await (const event of sseEvents(body, idleMs)) {
     if (event.event !== "message" || event.data === null) continue;
     try {
       const message = JSON.parse(event.data) as { id?: unknown; method?: unknown };
@@ -234,6 +215,5 @@ export async function finalMessageOf(body: ReadableStream<Uint8Array>, id: strin
       // not JSON-RPC; keep reading
     }
   }
-  if (stalled) throw new StreamStalled(`sent nothing for ${idleMs} ms`);
   return null;
 }
