@@ -14,6 +14,28 @@ function chunked(text: string, cuts: number[]): ReadableStream<Uint8Array> {
 }
 
 const text = (stream: ReadableStream<Uint8Array>) => new Response(stream).text();
+
+/** An upstream that sends `first` and then nothing; says whether it was cancelled. */
+function silentUpstream(first: string) {
+  let cancelled = false;
+  const stream = new ReadableStream<Uint8Array>({
+    start: (controller) => controller.enqueue(new TextEncoder().encode(first)),
+    cancel: () => void (cancelled = true),
+  });
+  return { stream, cancelled: () => cancelled };
+}
+
+/** An upstream that sends `data: 1` … `data: 5`, one every 5 ms, then ends. */
+function steadyUpstream(): ReadableStream<Uint8Array> {
+  let sent = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (sent++ === 5) controller.close();
+      else controller.enqueue(new TextEncoder().encode(`data: ${sent}\n\n`));
+    },
+  });
+}
 const events = async (stream: ReadableStream<Uint8Array>) => {
   const out = [];
   for await (const event of sseEvents(stream)) out.push(event);
@@ -52,25 +74,14 @@ describe("mapSse with an idle bound", () => {
   });
 
   it("ends a stream whose upstream goes silent, with the last words after what was relayed, and cancels the upstream", async () => {
-    let cancelled = false;
-    const silent = new ReadableStream<Uint8Array>({
-      start: (controller) => controller.enqueue(new TextEncoder().encode('data: {"progress":1}\n\n')),
-      cancel: () => void (cancelled = true),
-    });
-    const out = await text(mapSse(silent, (m) => ({ seen: m }), { ms: 20, onIdle: () => "data: bye\n\n" }));
+    const silent = silentUpstream('data: {"progress":1}\n\n');
+    const out = await text(mapSse(silent.stream, (m) => ({ seen: m }), { ms: 20, onIdle: () => "data: bye\n\n" }));
     expect(out).toBe('data: {"seen":{"progress":1}}\n\ndata: bye\n\n');
-    expect(cancelled).toBe(true);
+    expect(silent.cancelled()).toBe(true);
   });
 
   it("never cuts off an upstream that keeps talking within the bound, nor a client slow to read", async () => {
-    let sent = 0;
-    const steady = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        if (sent++ === 5) controller.close();
-        else controller.enqueue(new TextEncoder().encode(`data: ${sent}\n\n`));
-      },
-    });
+    const steady = steadyUpstream();
     expect(await text(mapSse(steady, (m) => m, { ms: 50, onIdle: () => "cut" }))).toBe("data: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\ndata: 5\n\n");
 
     const reader = mapSse(chunked("data: 1\n\ndata: 2\n\ndata: 3\n\n", [9, 18]), (m) => m, { ms: 20, onIdle: () => "cut" }).getReader();
@@ -90,26 +101,15 @@ describe("sseEvents", () => {
 
 describe("sseEvents with an idle bound", () => {
   it("throws StreamStalled for an upstream gone silent, after the events it sent, and cancels it", async () => {
-    let cancelled = false;
-    const silent = new ReadableStream<Uint8Array>({
-      start: (controller) => controller.enqueue(new TextEncoder().encode("data: first\n\n")),
-      cancel: () => void (cancelled = true),
-    });
+    const silent = silentUpstream("data: first\n\n");
     const seen: (string | null)[] = [];
-    await expect((async () => { for await (const event of sseEvents(silent, 20)) seen.push(event.data); })()).rejects.toThrow(new StreamStalled("sent nothing for 20 ms"));
+    await expect((async () => { for await (const event of sseEvents(silent.stream, 20)) seen.push(event.data); })()).rejects.toThrow(new StreamStalled("sent nothing for 20 ms"));
     expect(seen).toEqual(["first"]);
-    expect(cancelled).toBe(true);
+    expect(silent.cancelled()).toBe(true);
   });
 
   it("never cuts off an upstream that keeps talking within the bound", async () => {
-    let sent = 0;
-    const steady = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        if (sent++ === 5) controller.close();
-        else controller.enqueue(new TextEncoder().encode(`data: ${sent}\n\n`));
-      },
-    });
+    const steady = steadyUpstream();
     const seen: (string | null)[] = [];
     for await (const event of sseEvents(steady, 50)) seen.push(event.data);
     expect(seen).toEqual(["1", "2", "3", "4", "5"]);

@@ -30,6 +30,17 @@ function parseEvent(block: string): SseEvent {
 const serialize = (event: SseEvent) =>
   [...event.fields, ...(event.data === null ? [] : event.data.split("\n").map((line) => `data: ${line}`))].join("\n") + "\n\n";
 
+/** The whole event blocks at the start of `buffer` (empty ones left out), and the tail still waiting for its blank line. */
+function cutBlocks(buffer: string): { blocks: string[]; tail: string } {
+  const blocks: string[] = [];
+  let end: RegExpExecArray | null;
+  while ((end = /\r\n\r\n|\n\n|\r\r/.exec(buffer))) {
+    if (end.index > 0) blocks.push(buffer.slice(0, end.index));
+    buffer = buffer.slice(end.index + end[0].length);
+  }
+  return { blocks, tail: buffer };
+}
+
 /**
  * Splits a byte stream into SSE events, as they arrive. With `idleMs`, an upstream that sends
  * nothing for that long is cancelled and the iteration throws StreamStalled.
@@ -47,13 +58,9 @@ export async function* sseEvents(body: ReadableStream<Uint8Array>, idleMs?: numb
         throw new StreamStalled(`sent nothing for ${idleMs} ms`);
       }
       if (next.done) break;
-      buffer += next.value;
-      let end: RegExpExecArray | null;
-      while ((end = /\r\n\r\n|\n\n|\r\r/.exec(buffer))) {
-        const block = buffer.slice(0, end.index);
-        buffer = buffer.slice(end.index + end[0].length);
-        if (block !== "") yield parseEvent(block);
-      }
+      const { blocks, tail } = cutBlocks(buffer + next.value);
+      buffer = tail;
+      for (const block of blocks) yield parseEvent(block);
     }
     if (buffer.trim() !== "") yield parseEvent(buffer);
   } finally {
@@ -107,13 +114,10 @@ export function mapSse(body: ReadableStream<Uint8Array>, map: (message: unknown)
   };
   /** Every whole event in the buffer, relayed; the tail waits for its boundary. */
   const drain = async () => {
+    const { blocks, tail } = cutBlocks(buffer);
+    buffer = tail;
     let out = "";
-    let end: RegExpExecArray | null;
-    while ((end = /\r\n\r\n|\n\n|\r\r/.exec(buffer))) {
-      const block = buffer.slice(0, end.index);
-      buffer = buffer.slice(end.index + end[0].length);
-      if (block !== "") out += await relayed(block);
-    }
+    for (const block of blocks) out += await relayed(block);
     return out;
   };
   return new ReadableStream<Uint8Array>({
@@ -165,18 +169,15 @@ export async function peekMessage(body: ReadableStream<Uint8Array>, idleMs: numb
       break;
     }
     seen.push(next.value);
-    buffer += decoder.decode(next.value, { stream: true });
-    let end: RegExpExecArray | null;
-    while (!found && (end = /\r\n\r\n|\n\n|\r\r/.exec(buffer))) {
-      const event = parseEvent(buffer.slice(0, end.index));
-      buffer = buffer.slice(end.index + end[0].length);
-      if (event.event !== "message" || event.data === null || event.data === "") continue;
-      found = true;
-      try {
-        message = JSON.parse(event.data);
-      } catch {
-        message = event.data;
-      }
+    const { blocks, tail } = cutBlocks(buffer + decoder.decode(next.value, { stream: true }));
+    buffer = tail;
+    const event = blocks.map(parseEvent).find((e) => e.event === "message" && e.data !== null && e.data !== "");
+    if (!event?.data) continue;
+    found = true;
+    try {
+      message = JSON.parse(event.data);
+    } catch {
+      message = event.data;
     }
   }
   const rest = new ReadableStream<Uint8Array>({
