@@ -199,9 +199,13 @@ function characterClasses(value: string): number {
 function isWordShaped(value: string): boolean {
   const core = value.replace(/^[?!@#:]+/, "").replace(/_[0-9]+$/, "");
   if (/^[A-Za-z]+(?:[_.-][A-Za-z]+)+$/.test(core) || /^[a-z]+(?:[A-Z][a-z]+)+$/.test(core) || /^(?:[A-Z][a-z]+){2,}$/.test(core)) return true;
-  // With acronyms (`InterpolationInJSX`) the shape alone would also fit random letters; words
-  // are a third or more vowels, random letters about a fifth.
-  return /^[a-z]*(?:[A-Z][a-z]+|[A-Z]{2,}(?=[A-Z][a-z]|$))+$/.test(core) && (core.match(/[aeiou]/gi)?.length ?? 0) >= core.length * 0.3;
+  // With acronyms (`InterpolationInJSX`) the shape alone would also fit random letters.
+  return /^[a-z]*(?:[A-Z][a-z]+|[A-Z]{2,}(?=[A-Z][a-z]|$))+$/.test(core) && readsAsWords(core);
+}
+
+/** Words are a third or more vowels; random letters about a fifth. */
+function readsAsWords(letters: string): boolean {
+  return (letters.match(/[aeiou]/gi)?.length ?? 0) >= letters.length * 0.3;
 }
 
 /**
@@ -211,7 +215,9 @@ function isWordShaped(value: string): boolean {
 function isCodeReference(value: string): boolean {
   if (value.startsWith("!") || /={3}|=[^=]/.test(value)) return true;
   const bare = value.replace(/=+$/, "");
-  return /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(bare) || /^[A-Za-z_]+$/.test(bare);
+  // A bare identifier names a variable; a key of random letters (1 in 300 of 32-character
+  // alphanumeric keys has no digit) does not read as words.
+  return /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(bare) || (/^[A-Za-z_]+$/.test(bare) && readsAsWords(bare));
 }
 
 // Long placeholder words count anywhere (AWS's documented "…EXAMPLEKEY"); short ones only where
