@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { AirlockEvent } from "./events.ts";
 import type { PolicySource } from "./guardrail-engine/policy/source.ts";
+import type { ActivePolicy } from "./policy-engine/authorize.ts";
 import type { AlertMessage, InspectInput, InspectResult, RecordFindingsInput } from "./guardrail.ts";
 import type { PolicyAction, PolicyDecision, RequestFacts, ResourceDescriptor } from "./policy.ts";
 import type { ProblemCode } from "./problem.ts";
@@ -155,6 +156,8 @@ export interface AuthRpc extends HealthRpc, ApiRpc {
   admit(input: AdmitInput): Promise<AdmitResult>;
   /** Decide one action over many resources for one principal (filters a whole `tools/list`). */
   authorizeMany(input: AuthorizeManyInput): Promise<AuthorizeManyResult>;
+  /** The org's active policy set at this config version or later, for callers that decide in their own isolate (shared/policy-engine/client.ts). */
+  activePolicy(orgId: string, configVersion: number): Promise<ActivePolicy>;
   /** Settle a reservation `admit()` made to the request's real usage (or release it). */
   settle(input: SettleInput): Promise<void>;
   /** Many `settle()`s in one call, as the router batches them after its answers. */

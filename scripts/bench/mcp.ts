@@ -4,15 +4,16 @@
 //   fixture       POST /mcp on the fixture with Node's fetch, in a session opened directly (floor)
 //   pass-through  a bare Worker forwarding the same request (same session) to the fixture
 //   airlock       POST /mcp/<server> on acme's host with an API key, in a gateway session: the
-//                 router authenticates (AUTH.authenticate), the gateway reads its registry from
-//                 the isolate cache, opens the sealed session id, checks the tool's pin,
-//                 AUTH.authorizeMany() (arguments as facts) and the guardrails on the arguments
-//                 (in the gateway's isolate, under the org's policy) run together, the server's
+//                 router authenticates (AUTH.authenticate, reused until its lease ends), the
+//                 gateway reads its registry from the isolate cache, opens the sealed session id,
+//                 checks the tool's pin, the Cedar decision (arguments as facts) and the
+//                 guardrails on the arguments run together in the gateway's isolate, under the
+//                 org's active policy set and guardrail rules as of its config version, the server's
 //                 own secret goes upstream, the answer's JSON-RPC result is inspected in the SSE
 //                 stream (direction tool_result).
 // Scenarios: (a) tools/call `echo` at concurrency 1 (target: airlock − pass-through p50 ≤ 0.75 ms,
 // p99 ≤ 3 ms); (b) tools/list of a virtual server composing 3 servers with 200 tools in all (pins
-// checked, one authorizeMany over the 200, names prefixed), against a pass-through tools/list of
+// checked, one Cedar decision call over the 200, names prefixed), against a pass-through tools/list of
 // one of the three upstreams (the fan-out is parallel; target ≤ 5 ms added).
 // Run alone: `node --expose-gc scripts/bench/mcp.ts [--requests 2000] [--warmup 200] [--rounds 4]`;
 // `npm run bench` runs it after the other sections, with their --requests/--warmup.

@@ -2,7 +2,7 @@
 // `web` build, the `.wasm` as a compiled module, initSync) and engine, timed in the isolate
 // with performance.now() (workerd advances it during execution locally). One request runs
 // everything and answers the figures as JSON (µs unless named _ms; means, see `mean`).
-import type { CompiledPolicySet, Decision, Engine, PreparedPolicySet } from "../../workers/auth/policy/engine.ts";
+import type { CompiledPolicySet, Decision, Engine, PreparedPolicySet } from "../../shared/policy-engine/engine.ts";
 import { BENCH_INPUT, fiftyPolicies, now, principals, tool, tools } from "./policy-fixture.ts";
 
 /**
@@ -30,9 +30,9 @@ export default {
     const compiled = (await request.json()) as CompiledPolicySet;
     // Cold start: evaluating cedar.ts instantiates the wasm (initSync); the engine preparses the schema.
     let t = performance.now();
-    const cedar = await import("../../workers/auth/policy/cedar.ts");
+    const cedar = await import("../../shared/policy-engine/cedar.ts");
     const initMs = performance.now() - t;
-    const { createEngine } = await import("../../workers/auth/policy/engine.ts");
+    const { createEngine } = await import("../../shared/policy-engine/engine.ts");
     t = performance.now();
     const engine: Engine = createEngine(cedar, { input: BENCH_INPUT });
     const schemaMs = performance.now() - t;

@@ -48,7 +48,7 @@ function perCall(run: (i: number) => void, n: number, warmup = Math.min(200, n))
 /** The same engine and inputs in Node (Cedar's `nodejs` build), timed per call. */
 async function inNode(iterations: number) {
   const cedar = await import("@cedar-policy/cedar-wasm/nodejs");
-  const { createEngine } = await import("../../workers/auth/policy/engine.ts");
+  const { createEngine } = await import("../../shared/policy-engine/engine.ts");
   const { BENCH_INPUT, fiftyPolicies, now, principals, tool, tools } = await import("./policy-fixture.ts");
   const engine = createEngine(cedar, { input: BENCH_INPUT });
   const plain = createEngine(cedar, { input: BENCH_INPUT, cacheDecisions: false });
@@ -89,7 +89,7 @@ export async function benchPolicy(options: { iterations?: number; quiet?: boolea
     await mf.ready;
     // The 50-policy set compiled as creating a version does (once, in Node), handed to the Worker like a stored version's row.
     const cedar = await import("@cedar-policy/cedar-wasm/nodejs");
-    const { createEngine } = await import("../../workers/auth/policy/engine.ts");
+    const { createEngine } = await import("../../shared/policy-engine/engine.ts");
     const { BENCH_INPUT, fiftyPolicies } = await import("./policy-fixture.ts");
     const { compiled } = createEngine(cedar, { input: BENCH_INPUT }).compile(fiftyPolicies());
     const response = (await mf.dispatchFetch(`https://bench.localhost/run?iterations=${options.iterations ?? 5000}`, { method: "POST", body: JSON.stringify(compiled) })) as unknown as Response;

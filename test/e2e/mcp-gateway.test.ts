@@ -231,6 +231,23 @@ describe("Streamable HTTP through the gateway (MCP SDK client, API key)", () => 
     await grace.client.close();
   });
 
+  it("decides under a policy version from the session's very next call after it is activated, and after a roll back", async () => {
+    const { client } = await connect("alpha");
+    expect(await client.callTool({ name: "echo", arguments: { text: "before" } })).toEqual({ content: [{ type: "text", text: "before" }] });
+    const starter = await json(acme.api("/policies/0"));
+    const text = `${starter.text}\n@id("no-alpha-calls")\nforbid (principal, action == Airlock::Action::"call_tool", resource in Airlock::McpServer::"alpha");\n`;
+    const created = await json(acme.api("/policies", { method: "POST", json: { text, message: "alpha is read-only" } }));
+    const activate = async (version: number) => {
+      const etag = (await acme.api("/policies/active")).headers.get("etag")!;
+      await json(acme.api(`/policies/${version}/activate`, { method: "POST", headers: { "if-match": etag } }));
+    };
+    await activate(created.version);
+    await expect(client.callTool({ name: "echo", arguments: { text: "during" } })).rejects.toThrow(/Tool echo is denied by policy no-alpha-calls/);
+    await activate(0);
+    expect(await client.callTool({ name: "echo", arguments: { text: "after" } })).toEqual({ content: [{ type: "text", text: "after" }] });
+    await client.close();
+  });
+
   it("follows registry changes at once (config version): a disabled server is gone, re-enabled it is back", async () => {
     const servers = await json(acme.api("/mcp-servers"));
     const id = servers.data.find((s: { name: string }) => s.name === "alpha").id;

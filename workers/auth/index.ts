@@ -1,6 +1,7 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { database } from "../../shared/db/index.ts";
 import type { Org } from "../../shared/principal.ts";
+import type { ActivePolicy } from "../../shared/policy-engine/authorize.ts";
 import type {
   AdmitInput,
   AdmitResult,
@@ -22,7 +23,7 @@ import { verifyCredential, verifyOperator } from "./credentials.ts";
 import type { Env } from "./env.ts";
 import { admitWithLimits, settleReservation } from "./limits/admission.ts";
 import { currentVersion, leaseEnd } from "./limits/version-lease.ts";
-import { admitDecision, authorizeMany, recordAdmission } from "./policy/index.ts";
+import { activePolicySet, admitDecision, authorizeMany, recordAdmission } from "./policy/index.ts";
 import { resolveOrg } from "./orgs.ts";
 
 export { OrgState } from "./org-state.ts";
@@ -86,6 +87,11 @@ export class AuthService extends WorkerEntrypoint<Env> implements AuthRpc {
 
   authorizeMany(input: AuthorizeManyInput): Promise<AuthorizeManyResult> {
     return authorizeMany(this.env, this.ctx, input);
+  }
+
+  async activePolicy(orgId: string, configVersion: number): Promise<ActivePolicy> {
+    const { version, text, mode, input, compiled } = await activePolicySet(database(this.env.DB), orgId, configVersion);
+    return { version, text, mode, input, compiled };
   }
 
   /** Called by the router in waitUntil after the response; routes to the org's OrgState. */

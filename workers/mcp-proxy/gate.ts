@@ -1,5 +1,6 @@
 import type { InspectResult } from "../../shared/guardrail.ts";
 import { inspect as inspectHere } from "../../shared/guardrail-engine/client.ts";
+import { authorize as authorizeHere } from "../../shared/policy-engine/client.ts";
 import type { PolicyAction, PolicyDecision, ResourceDescriptor } from "../../shared/policy.ts";
 import { actorOf, type Call } from "./call.ts";
 import { RPC, type JsonRpcError } from "./jsonrpc.ts";
@@ -19,10 +20,10 @@ export interface Verdicts {
   decisions: PolicyDecision[];
 }
 
-/** One `AUTH.authorizeMany()` for a whole list or a single call. */
+/** One decision under the org's active policy set, in this isolate, for a whole list or a single call. */
 export async function authorize(call: Call, action: PolicyAction, resources: ResourceDescriptor[], input?: Record<string, unknown>): Promise<Verdicts> {
   if (resources.length === 0) return { allowed: [], decisions: [] };
-  const result = await call.env.AUTH.authorizeMany({
+  const result = await authorizeHere({ auth: call.env.AUTH, events: call.env.EVENTS, waitUntil: (p) => call.waitUntil(p) }, {
     request_id: call.requestId, org_id: call.org.id, configVersion: call.configVersion, principal: call.principal,
     action, resources, ...(input ? { facts: { input } } : {}),
   });

@@ -10,7 +10,7 @@ export interface ListedTool {
   tool: Tool;
 }
 
-/** The listed tools the principal may see: pinned and approved, then allowed by one `authorizeMany`. */
+/** The listed tools the principal may see: pinned and approved, then allowed by one policy decision call (gate.ts). */
 export async function visibleTools(call: Call, listed: ListedTool[]): Promise<ListedTool[]> {
   const servers = new Map<string, ListedTool[]>();
   for (const entry of listed) servers.set(entry.member.server.id, [...(servers.get(entry.member.server.id) ?? []), entry]);
@@ -98,7 +98,7 @@ export async function inspectToolResult(call: Call, message: JsonRpcResponse): P
   return message;
 }
 
-/** Prompts and resources lists, filtered by one `authorizeMany` each. */
+/** Prompts and resources lists, filtered by one policy decision call each. */
 export async function visiblePrompts<T extends { member: Member; name: string }>(call: Call, prompts: T[]): Promise<T[]> {
   const verdicts = await authorize(call, "get_prompt", prompts.map((p) => ({ type: "Prompt", id: p.name, server: { id: p.member.server.name, tags: p.member.server.tags } })));
   return prompts.filter((_, i) => verdicts.allowed[i]);

@@ -5,10 +5,10 @@ import type { ResourceDescriptor } from "../../../shared/policy.ts";
 import type { Principal } from "../../../shared/principal.ts";
 import type { AuthRpc } from "../../../shared/rpc.ts";
 import { mintToken } from "../../../shared/tokens.ts";
-import * as cedar from "./cedar.ts";
-import { createEngine, PolicySetInvalid } from "./engine.ts";
+import * as cedar from "../../../shared/policy-engine/cedar.ts";
+import { createEngine, PolicySetInvalid } from "../../../shared/policy-engine/engine.ts";
 import type { Env } from "../env.ts";
-import { engineFor } from "./index.ts";
+import { engineFor } from "../../../shared/policy-engine/authorize.ts";
 import { starterPolicySet } from "./templates.ts";
 
 const engine = engineFor();

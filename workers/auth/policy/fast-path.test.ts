@@ -4,9 +4,9 @@
 import { describe, expect, it } from "vitest";
 import type { ResourceDescriptor, RequestFacts } from "../../../shared/policy.ts";
 import type { Principal } from "../../../shared/principal.ts";
-import * as cedar from "./cedar.ts";
-import { createEngine } from "./engine.ts";
-import { observe } from "./observed.ts";
+import * as cedar from "../../../shared/policy-engine/cedar.ts";
+import { createEngine } from "../../../shared/policy-engine/engine.ts";
+import { observe } from "../../../shared/policy-engine/observed.ts";
 import { starterPolicySet } from "./templates.ts";
 
 const SET = `${starterPolicySet()}

@@ -1,25 +1,14 @@
-// The auth Worker's policy engine: Cedar (web build, loaded once per isolate) over the
-// Airlock schema, and the org's active policy set from D1, cached per isolate by the
-// org's config version (every admin write bumps it), so the hot path reads no D1 row.
+// The auth Worker's side of policy: the org's active policy set from D1, cached per isolate
+// by the org's config version (every admin write bumps it), so the hot path reads no D1 row,
+// and the decisions of `admit()` and `authorizeMany()` under it (shared/policy-engine/).
 import { database, orgScope, type Db } from "../../../shared/db/index.ts";
 import type { AirlockEvent, EventMessage } from "../../../shared/events.ts";
+import { authorizeWith, prepare, type Prepared } from "../../../shared/policy-engine/authorize.ts";
+import { decisionEvent, emitDecision, type DecisionInput } from "../../../shared/policy-engine/decision-event.ts";
 import type { PolicyAction, RequestFacts, ResourceDescriptor } from "../../../shared/policy.ts";
 import type { Principal } from "../../../shared/principal.ts";
-import type { AdmitDecision, AuthorizeManyInput, AuthorizeManyResult, PolicyMode } from "../../../shared/rpc.ts";
-import * as cedar from "./cedar.ts";
-import { createEngine, type Engine, type PreparedPolicySet } from "./engine.ts";
-import type { CedarTypeText } from "./schema.ts";
-import { decisionEvent, emitDecision, manyDecisionsEvent, type DecisionInput } from "./decision-event.ts";
+import type { AdmitDecision, AuthorizeManyInput, AuthorizeManyResult } from "../../../shared/rpc.ts";
 import { readActive, type ActivePolicySet } from "./store.ts";
-
-/** One engine per declaration of `context.input` (tool arguments policies may read), made once per isolate. */
-const engines = new Map<string, Engine>();
-export function engineFor(input: Record<string, CedarTypeText> = {}): Engine {
-  const key = JSON.stringify(Object.entries(input).sort(([a], [b]) => (a < b ? -1 : 1)));
-  let engine = engines.get(key);
-  if (!engine) engines.set(key, (engine = createEngine(cedar, { input })));
-  return engine;
-}
 
 const activeByOrg = new Map<string, { configVersion: number; active: Promise<ActivePolicySet> }>();
 
@@ -36,10 +25,8 @@ export function activePolicySet(db: Db, orgId: string, configVersion: number): P
 }
 
 /** The org's active set, prepared once per isolate per version, and how its decisions apply. */
-export async function activePrepared(db: Db, orgId: string, configVersion: number): Promise<{ engine: Engine; set: PreparedPolicySet; mode: PolicyMode }> {
-  const active = await activePolicySet(db, orgId, configVersion);
-  const engine = engineFor(active.input);
-  return { engine, set: engine.preparePolicySet(orgId, active.version, active.text, active.compiled ?? undefined), mode: active.mode };
+export async function activePrepared(db: Db, orgId: string, configVersion: number): Promise<Prepared> {
+  return prepare(orgId, await activePolicySet(db, orgId, configVersion));
 }
 
 interface Recorder {
@@ -82,12 +69,6 @@ export function recordAdmission(queue: Queue<EventMessage>, ctx: Recorder) {
 
 /** `authorizeMany()`: one decision per resource, one event for the call. */
 export async function authorizeMany(env: { DB: D1Database; EVENTS: Queue<EventMessage> }, ctx: Recorder, input: AuthorizeManyInput): Promise<AuthorizeManyResult> {
-  if (input.principal.org_id !== input.org_id) throw new Error("authorizeMany: the principal belongs to another org");
-  const { engine, set, mode } = await activePrepared(database(env.DB), input.org_id, input.configVersion);
-  const facts = { ...input.facts, now: input.facts?.now ?? new Date() };
-  const decisions = engine.decideMany(set, { ...facts, principal: input.principal, action: input.action, resources: input.resources });
-  const org = { id: input.org_id, slug: input.principal.org_slug ?? "" };
-  const record = { requestId: input.request_id, org, principal: input.principal, action: input.action, facts, version: set.version, mode, inputAttributes: engine.inputAttributes };
-  afterAnswer(ctx, env.EVENTS, () => manyDecisionsEvent(record, input.resources, decisions));
-  return { policy_version: set.version, mode, decisions };
+  const prepared = await activePrepared(database(env.DB), input.org_id, input.configVersion);
+  return authorizeWith(prepared, input, { events: env.EVENTS, waitUntil: (promise) => ctx.waitUntil(promise) });
 }

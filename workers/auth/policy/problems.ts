@@ -1,7 +1,7 @@
 // Cedar's errors as problem+json `errors`, with line and column in the policy text (Cedar
 // gives character offsets; people and editors think in lines).
 import { ProblemError } from "../../../shared/problem.ts";
-import type { PolicyError } from "./engine.ts";
+import type { PolicyError } from "../../../shared/policy-engine/engine.ts";
 
 export interface PolicyProblemError {
   path: string;

@@ -5,8 +5,8 @@ import { encodeTime } from "ulid";
 import { iso } from "../../../shared/api/cursor.ts";
 import { schema, type OrgScope } from "../../../shared/db/index.ts";
 import type { ResourceDescriptor } from "../../../shared/policy.ts";
-import { DECISION_TYPE_UID, unpack, type PolicyDecisionAttributes } from "./decision-event.ts";
-import type { Engine, PreparedPolicySet } from "./engine.ts";
+import { DECISION_TYPE_UID, unpack, type PolicyDecisionAttributes } from "../../../shared/policy-engine/decision-event.ts";
+import type { Engine, PreparedPolicySet } from "../../../shared/policy-engine/engine.ts";
 
 const { auditEvents } = schema;
 

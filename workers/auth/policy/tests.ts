@@ -1,7 +1,7 @@
 // A version's test cases (request → expected decision), run against a prepared set.
 import type { PolicyTestCase } from "../../../shared/api/policies.ts";
 import type { Principal } from "../../../shared/principal.ts";
-import type { Engine, PreparedPolicySet } from "./engine.ts";
+import type { Engine, PreparedPolicySet } from "../../../shared/policy-engine/engine.ts";
 
 export interface TestResult {
   name: string;

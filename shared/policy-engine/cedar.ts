@@ -6,7 +6,7 @@
 // under node_modules. (TypeScript reads that path's own `.wasm.d.ts`, which types the
 // instance's exports, hence the namespace import: at runtime its `default` is the module.)
 import { initSync } from "@cedar-policy/cedar-wasm/web";
-import * as cedarWasm from "../../../node_modules/@cedar-policy/cedar-wasm/web/cedar_wasm_bg.wasm";
+import * as cedarWasm from "../../node_modules/@cedar-policy/cedar-wasm/web/cedar_wasm_bg.wasm";
 
 initSync({ module: (cedarWasm as unknown as { default: WebAssembly.Module }).default });
 

@@ -2,12 +2,12 @@
 // recorded off the critical path, holding what a replay needs: the principal's entity
 // data, the action, the resource(s), the facts policies read, the outcome, the
 // determining policies, the version and the mode. `simulate` reads them back from D1.
-import { ulid } from "../../../shared/ids.ts";
-import { createEventOutbox } from "../../../shared/event-outbox.ts";
-import { OCSF_VERSION, SEVERITY, STATUS, type AirlockEvent, type EventMessage } from "../../../shared/events.ts";
-import type { PolicyAction, PolicyDecision, RequestFacts, ResourceDescriptor } from "../../../shared/policy.ts";
-import type { Principal } from "../../../shared/principal.ts";
-import type { PolicyMode } from "../../../shared/rpc.ts";
+import { ulid } from "../ids.ts";
+import { createEventOutbox } from "../event-outbox.ts";
+import { OCSF_VERSION, SEVERITY, STATUS, type AirlockEvent, type EventMessage } from "../events.ts";
+import type { PolicyAction, PolicyDecision, RequestFacts, ResourceDescriptor } from "../policy.ts";
+import type { Principal } from "../principal.ts";
+import type { PolicyMode } from "../rpc.ts";
 
 /** OCSF Authorize Session (IAM), activity Other: an authorization decision. */
 export const POLICY_DECISION = { class_uid: 3003, category_uid: 3, activity_id: 99 } as const;
@@ -188,7 +188,7 @@ export function manyDecisionsEvent(input: DecisionInput, resources: ResourceDesc
   });
 }
 
-const outbox = createEventOutbox<AirlockEvent>("auth");
+const outbox = createEventOutbox<AirlockEvent>("policy");
 
 /**
  * One compact JSON line (Logpush ships it) and the same event to the queue (the metrics

@@ -6,8 +6,8 @@
 // fast-path.test.ts compares the two on random requests.
 import type * as CedarModule from "@cedar-policy/cedar-wasm/web";
 import type { CedarValueJson, DetailedError, EntityJson, EntityUidJson } from "@cedar-policy/cedar-wasm/web";
-import type { Principal } from "../../../shared/principal.ts";
-import type { PolicyAction as Action, PolicyDecision as Decision, RequestFacts, ResourceDescriptor } from "../../../shared/policy.ts";
+import type { Principal } from "../principal.ts";
+import type { PolicyAction as Action, PolicyDecision as Decision, RequestFacts, ResourceDescriptor } from "../policy.ts";
 import { neededEntities, observe, pruneRequest, resourceKey, subjectKey, type Observed } from "./observed.ts";
 import { airlockSchema, type CedarTypeText } from "./schema.ts";
 
