@@ -104,15 +104,15 @@ async function answerOf(call: Call, server: string, id: JsonRpcId, body: Readabl
   const first = peeked.message as { id?: unknown; method?: unknown } | undefined;
   const takesJson = call.accept === null || /application\/json|\*\/\*/.test(call.accept);
   if (takesJson && first && typeof first === "object" && first.id === id && first.method === undefined) {
-    peeked.rest.cancel().catch(() => undefined);
+    call.waitUntil(peeked.finish());
     return jsonAnswer(call, map ? await map(first) : first);
   }
   if (peeked.stalled) {
-    peeked.rest.cancel().catch(() => undefined);
+    call.waitUntil(peeked.finish());
     call.attributes["airlock.reason"] = "upstream_stalled";
     return rpcError(id, RPC.upstreamUnavailable, `MCP server '${server}' sent nothing for ${idleMs} ms; the gateway ended the stream`);
   }
-  return sseResponse(answeredOrIdle(call, server, id, peeked.rest, map));
+  return sseResponse(answeredOrIdle(call, server, id, peeked.rest(), map));
 }
 
 /**

@@ -6,7 +6,7 @@ import { classify, rpcError, RPC, type Classified, type JsonRpcId } from "./json
 import { headerMismatch } from "./mcp-headers.ts";
 import { registryOf, visibleTo } from "./registry.ts";
 import { idleMsOf, post, relay, unavailable } from "./relay.ts";
-import { carriedInit, MAX_CARRIED_INIT_CHARS, openSession, sealSession, type SessionState } from "./session.ts";
+import { carriedInit, MAX_CARRIED_INIT_CHARS, openSession, sealSession, sessionTag, type SessionState } from "./session.ts";
 import { serveSingle } from "./single.ts";
 import { discover, serveStateless, STATELESS_VERSION } from "./stateless.ts";
 import { exchange } from "./upstream/streamable-http.ts";
@@ -18,11 +18,6 @@ const SESSION_HEADER = "mcp-session-id";
 
 const DEFAULT_MAX_MESSAGE_BYTES = 512 * 1024;
 const DEFAULT_TIMEOUT_MS = 30_000;
-
-async function shortHash(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest).slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /** `/mcp/<name>` for an authenticated principal: a registered server or a virtual server. */
 export async function serve(env: Env, waitUntil: Call["waitUntil"], request: Request, context: McpRequestContext): Promise<Response> {
@@ -78,11 +73,11 @@ async function handle(env: Env, waitUntil: Call["waitUntil"], request: Request, 
     const header = request.headers.get(SESSION_HEADER);
     if (!header) return rpcError(answering, RPC.badRequest, "Bad Request: Mcp-Session-Id header is required (initialize first)", 400);
     const session = await openSession(env.MASTER_KEY, org.id, header);
-    attributes["mcp.session.id"] = await shortHash(header);
-    if (!session || session.p !== principalKey(principal) || session.n !== name) {
+    attributes["mcp.session.id"] = session?.tag ?? (await sessionTag(header));
+    if (!session || session.state.p !== principalKey(principal) || session.state.n !== name) {
       return rpcError(answering, -32001, "Session not found: initialize again", 404);
     }
-    return session;
+    return session.state;
   };
 
   const served = (session: SessionState, classified: Classified) => server

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { carriedInit, MAX_CARRIED_INIT_CHARS, openSession, sealSession, type SessionState } from "./session.ts";
+import { carriedInit, MAX_CARRIED_INIT_CHARS, openSession, sealSession, sessionTag, type SessionState } from "./session.ts";
 
 const { MASTER_KEY } = env as unknown as { MASTER_KEY: string };
 const state: SessionState = { p: "usr_alice", n: "github", u: { github: "upstream-session-1" }, i: { protocolVersion: "2025-06-18" } };
@@ -13,7 +13,7 @@ describe("sealed Mcp-Session-Id", () => {
     const id = await sealSession(MASTER_KEY, "org_a", state);
     expect(id).toMatch(/^s1\.[A-Za-z0-9_-]+$/);
     expect(id).not.toContain("usr_alice");
-    expect(await openSession(MASTER_KEY, "org_a", id)).toEqual(state);
+    expect((await openSession(MASTER_KEY, "org_a", id))?.state).toEqual(state);
   });
 
   it("opens every id it issues: the largest initialize params a session carries still fit", async () => {
@@ -21,7 +21,7 @@ describe("sealed Mcp-Session-Id", () => {
     const init = params("x".repeat(MAX_CARRIED_INIT_CHARS - JSON.stringify(params("")).length));
     expect(JSON.stringify(init).length).toBe(MAX_CARRIED_INIT_CHARS);
     const big = { ...state, u: { a: "s".repeat(64), b: "s".repeat(64), c: "s".repeat(64) }, i: init };
-    expect(await openSession(MASTER_KEY, "org_a", await sealSession(MASTER_KEY, "org_a", big))).toEqual(big);
+    expect((await openSession(MASTER_KEY, "org_a", await sealSession(MASTER_KEY, "org_a", big)))?.state).toEqual(big);
   });
 
   it("refuses to issue an id it could not open again, instead of overflowing", async () => {
@@ -41,9 +41,19 @@ describe("sealed Mcp-Session-Id", () => {
     expect(a).not.toBe(b);
   });
 
-  it("refuses an id sealed for another org", async () => {
+  it("refuses an id sealed for another org, also once its own org has opened it", async () => {
     const id = await sealSession(MASTER_KEY, "org_a", state);
     expect(await openSession(MASTER_KEY, "org_b", id)).toBeNull();
+    expect(await openSession(MASTER_KEY, "org_a", id)).not.toBeNull();
+    expect(await openSession(MASTER_KEY, "org_b", id)).toBeNull();
+  });
+
+  it("tags a session the same way on every request, without the id itself", async () => {
+    const id = await sealSession(MASTER_KEY, "org_a", state);
+    const tag = await sessionTag(id);
+    expect(tag).toMatch(/^[0-9a-f]{16}$/);
+    expect((await openSession(MASTER_KEY, "org_a", id))?.tag).toBe(tag);
+    expect((await openSession(MASTER_KEY, "org_a", id))?.tag).toBe(tag);
   });
 
   it("refuses a tampered id, wherever the change is", async () => {

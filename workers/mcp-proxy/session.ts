@@ -65,14 +65,42 @@ export async function sealSession(masterKey: string, orgId: string, state: Sessi
   return id;
 }
 
+/** An opened session, and its tag for events (`mcp.session.id`): never the id itself, which the client holds. */
+export interface OpenedSession {
+  state: SessionState;
+  tag: string;
+}
+
+/**
+ * Sessions opened in this isolate, by org and id: a busy session's every request would
+ * otherwise decrypt and hash its id again. A sealed id never changes what it holds; only ids
+ * that open are kept. Ids run to a few hundred characters, so the bound keeps this small.
+ */
+const openedById = new Map<string, OpenedSession>();
+const MAX_OPENED = 2_000;
+
 /** The session, or null when the id is not one this org's gateway issued. */
-export async function openSession(masterKey: string, orgId: string, id: string): Promise<SessionState | null> {
+export async function openSession(masterKey: string, orgId: string, id: string): Promise<OpenedSession | null> {
   if (!id.startsWith(PREFIX) || id.length > MAX_SESSION_ID_CHARS) return null;
+  const key = `${orgId}\n${id}`;
+  const hit = openedById.get(key);
+  if (hit) return hit;
+  let state: SessionState;
   try {
     const bytes = fromB64url(id.slice(PREFIX.length));
     const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: bytes.slice(0, 12), additionalData: encoder.encode(orgId) }, await keyOf(masterKey), bytes.slice(12));
-    return JSON.parse(decoder.decode(plain)) as SessionState;
+    state = JSON.parse(decoder.decode(plain)) as SessionState;
   } catch {
     return null;
   }
+  const opened = { state, tag: await sessionTag(id) };
+  if (openedById.size >= MAX_OPENED) openedById.clear();
+  openedById.set(key, opened);
+  return opened;
+}
+
+/** 16 hex characters of the id's SHA-256: the same session has the same tag in every event. */
+export async function sessionTag(id: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(id));
+  return [...new Uint8Array(digest).slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -149,23 +149,37 @@ export function mapSse(body: ReadableStream<Uint8Array>, map: (message: unknown)
   });
 }
 
+export interface Peeked {
+  /** The first JSON-RPC message; undefined when the stream ended or stalled before one came. */
+  message?: unknown;
+  stalled: boolean;
+  /** The stream as it came, every byte read so far included, for a caller that relays it after all. */
+  rest(): ReadableStream<Uint8Array>;
+  /**
+   * For a caller done with the stream, off the answer's path (waitUntil): reads it to its end
+   * within the idle bound (an upstream closes an answer's stream once it has answered) and
+   * cancels it only if it goes on talking or falls silent. No stream is built for the rest.
+   */
+  finish(): Promise<void>;
+}
+
 /**
  * Reads an SSE stream up to its first JSON-RPC message, past comments and events without
- * data (a 2025-11-25 server primes resumption with an id and empty data first). `rest` is the
- * stream as it came, every byte read so far included, for a caller that relays it after all;
- * `message` is undefined when the stream ended or stalled (`stalled`) before one came.
+ * data (a 2025-11-25 server primes resumption with an id and empty data first).
  */
-export async function peekMessage(body: ReadableStream<Uint8Array>, idleMs: number): Promise<{ message?: unknown; stalled: boolean; rest: ReadableStream<Uint8Array> }> {
+export async function peekMessage(body: ReadableStream<Uint8Array>, idleMs: number): Promise<Peeked> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   const seen: Uint8Array[] = [];
   let buffer = "";
   let message: unknown;
   let stalled = false;
+  let done = false;
   for (let found = false; !found; ) {
     const next = await readWithin(reader, idleMs);
     if (next === null || next.done) {
       stalled = next === null;
+      done = next !== null;
       break;
     }
     seen.push(next.value);
@@ -180,19 +194,35 @@ export async function peekMessage(body: ReadableStream<Uint8Array>, idleMs: numb
       message = event.data;
     }
   }
-  const rest = new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (const chunk of seen) controller.enqueue(chunk);
-    },
-    async pull(controller) {
-      const next = await reader.read();
-      if (next.done) controller.close();
-      else controller.enqueue(next.value);
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
-  return { message, stalled, rest };
+  const rest = () =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const chunk of seen) controller.enqueue(chunk);
+      },
+      async pull(controller) {
+        const next = await reader.read();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    });
+  const finish = async () => {
+    try {
+      for (let read = 0; !done && !stalled && read < MAX_FINISH_READS; read++) {
+        const next = await readWithin(reader, idleMs);
+        stalled = next === null;
+        done = next?.done === true;
+      }
+    } catch {
+      // A stream that fails while draining is as finished as one that ends.
+    }
+    if (!done) await reader.cancel().catch(() => undefined);
+  };
+  return { message, stalled, rest, finish };
 }
+
+/** Reads a caller drains after the answer before giving up on the stream's end (an upstream that keeps talking). */
+const MAX_FINISH_READS = 16;
 
 /** One JSON-RPC message as an SSE `message` event. */
 export const sseMessage = (message: unknown) => `event: message\ndata: ${JSON.stringify(message)}\n\n`;
