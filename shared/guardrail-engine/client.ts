@@ -1,4 +1,5 @@
 import type { Direction, InspectResult, StreamFormat } from "../guardrail.ts";
+import { orgVersionCache } from "../org-cache.ts";
 import type { AlertActor, GuardrailRpc } from "../rpc.ts";
 import type { Content } from "./inspect/inspect.ts";
 import { runInspection } from "./inspect/run.ts";
@@ -28,18 +29,11 @@ export interface Scope {
   actor?: AlertActor;
 }
 
-/** Org id → its policy compiled at one config version (every admin write bumps it). */
-const cache = new Map<string, { version: number; loaded: Promise<LoadedPolicy> }>();
-const MAX_ORGS = 5_000;
+/** Org id → its policy compiled at a config version (every admin write bumps it). */
+const compiledAt = orgVersionCache<LoadedPolicy>();
 
 function policyOf(guardrail: GuardrailRpc, orgId: string, version: number): Promise<LoadedPolicy> {
-  const hit = cache.get(orgId);
-  if (hit && hit.version === version) return hit.loaded;
-  const loaded = guardrail.policySource(orgId).then(compileSource);
-  loaded.catch(() => cache.delete(orgId));
-  if (cache.size >= MAX_ORGS) cache.clear();
-  cache.set(orgId, { version, loaded });
-  return loaded;
+  return compiledAt(orgId, version, () => guardrail.policySource(orgId).then(compileSource));
 }
 
 function record(ctx: GuardrailContext, scope: Scope, direction: Direction, result: Pick<InspectResult, "findings">) {

@@ -1,6 +1,7 @@
 import { database, orgScope, schema } from "../../shared/db/index.ts";
 import type { VirtualMember } from "../../shared/db/tables/mcp.ts";
 import { masterKey, secretBox } from "../../shared/secret-box.ts";
+import { orgVersionCache } from "../../shared/org-cache.ts";
 import { secretPurpose } from "./api/servers.ts";
 import type { Env } from "./env.ts";
 import type { OAuthClient } from "./upstream-oauth/client.ts";
@@ -44,7 +45,7 @@ export interface Registry {
 export const pinKey = (serverId: string, tool: string) => `${serverId}/${tool}`;
 
 /** Per isolate: org id → its registry at the config version it was loaded for. */
-const cache = new Map<string, { version: number; registry: Promise<Registry> }>();
+const loadedAt = orgVersionCache<Registry>();
 
 /** The org's registry read from D1 now (admin writes use it to scan what they just registered). */
 export async function load(env: Env, orgId: string): Promise<Registry> {
@@ -76,12 +77,7 @@ export async function load(env: Env, orgId: string): Promise<Registry> {
 
 /** The org's registry, read from D1 only when the config version moved since this isolate last loaded it. */
 export function registryOf(env: Env, orgId: string, configVersion: number): Promise<Registry> {
-  const cached = cache.get(orgId);
-  if (cached && cached.version === configVersion) return cached.registry;
-  const registry = load(env, orgId);
-  registry.catch(() => cache.get(orgId)?.registry === registry && cache.delete(orgId));
-  cache.set(orgId, { version: configVersion, registry });
-  return registry;
+  return loadedAt(orgId, configVersion, () => load(env, orgId));
 }
 
 /** Whether the principal's teams may see a server (no teams listed: everyone in the org). */

@@ -3,6 +3,7 @@
 // and the decisions of `admit()` and `authorizeMany()` under it (shared/policy-engine/).
 import { database, orgScope, type Db } from "../../../shared/db/index.ts";
 import type { AirlockEvent, EventMessage } from "../../../shared/events.ts";
+import { orgVersionCache } from "../../../shared/org-cache.ts";
 import { authorizeWith, prepare, type Prepared } from "../../../shared/policy-engine/authorize.ts";
 import { decisionEvent, emitDecision, type DecisionInput } from "../../../shared/policy-engine/decision-event.ts";
 import type { PolicyAction, RequestFacts, ResourceDescriptor } from "../../../shared/policy.ts";
@@ -10,18 +11,11 @@ import type { Principal } from "../../../shared/principal.ts";
 import type { AdmitDecision, AuthorizeManyInput, AuthorizeManyResult } from "../../../shared/rpc.ts";
 import { readActive, type ActivePolicySet } from "./store.ts";
 
-const activeByOrg = new Map<string, { configVersion: number; active: Promise<ActivePolicySet> }>();
+const activeAt = orgVersionCache<ActivePolicySet>();
 
 /** The org's active policy set (version 0, the starter templates, until the org activates one). */
 export function activePolicySet(db: Db, orgId: string, configVersion: number): Promise<ActivePolicySet> {
-  const cached = activeByOrg.get(orgId);
-  if (cached && cached.configVersion >= configVersion) return cached.active;
-  const active = readActive(orgScope(db, orgId));
-  const entry = { configVersion, active };
-  activeByOrg.set(orgId, entry);
-  // A failed read is not cached: the next request tries again.
-  active.catch(() => activeByOrg.get(orgId) === entry && activeByOrg.delete(orgId));
-  return active;
+  return activeAt(orgId, configVersion, () => readActive(orgScope(db, orgId)));
 }
 
 /** The org's active set, prepared once per isolate per version, and how its decisions apply. */

@@ -3,6 +3,7 @@ import { database, orgScope, schema } from "../../../shared/db/index.ts";
 import type { Direction } from "../../../shared/guardrail.ts";
 import { DEFAULT_SETTINGS } from "../../../shared/guardrail-engine/policy/defaults.ts";
 import { compileSource, type LoadedPolicy, type PolicySource } from "../../../shared/guardrail-engine/policy/source.ts";
+import { orgVersionCache } from "../../../shared/org-cache.ts";
 
 /** The org's enabled rules, settings and custom detectors, as stored. */
 export async function policySource(d1: D1Database, orgId: string): Promise<PolicySource> {
@@ -24,14 +25,8 @@ export async function policySource(d1: D1Database, orgId: string): Promise<Polic
  * Org id → policy compiled for one config version. Admin writes bump the version, so a
  * rule change applies on the next inspection; in steady state no D1 row is read.
  */
-const cache = new Map<string, { version: number; loaded: Promise<LoadedPolicy> }>();
+const compiledAt = orgVersionCache<LoadedPolicy>();
 
 export function policyFor(d1: D1Database, orgId: string, version: number): Promise<LoadedPolicy> {
-  const hit = cache.get(orgId);
-  if (hit && hit.version === version) return hit.loaded;
-  const loaded = policySource(d1, orgId).then(compileSource);
-  loaded.catch(() => cache.delete(orgId));
-  if (cache.size > 5_000) cache.clear();
-  cache.set(orgId, { version, loaded });
-  return loaded;
+  return compiledAt(orgId, version, () => policySource(d1, orgId).then(compileSource));
 }
