@@ -207,22 +207,27 @@ export interface OrgStateRpc {
 export function orgStateOf(namespace: DurableObjectNamespace, orgId: string): OrgStateRpc {
   return namespace.getByName(orgId) as unknown as OrgStateRpc;
 }
-/** What the MCP gateway learns from the router about a request it has authenticated. */
-export const McpRequestContextSchema = z.object({
-  requestId: z.string().min(1),
+/**
+ * Who an MCP request is for, as the router authenticated it: the same on every request of a
+ * session, so the gateway validates each distinct value once (workers/mcp-proxy/context.ts).
+ */
+export const McpCallerSchema = z.object({
   org: OrgSchema,
   principal: PrincipalSchema,
   configVersion: z.number().int().nonnegative(),
 });
-export type McpRequestContext = z.infer<typeof McpRequestContextSchema>;
+/** What the MCP gateway learns from the router about a request it has authenticated. */
+export type McpRequestContext = z.infer<typeof McpCallerSchema> & { requestId: string };
 
 /**
- * The router's `MCP_PROXY.fetch(request)` carries the request's context in this header (compact
- * JSON), set by the router over whatever a client sent. A service binding's own `fetch` moves
- * the request and answer bodies natively; a `Request` and `Response` passed as JS RPC
- * arguments cost about three times as much per call (measured in workerd).
+ * The router's `MCP_PROXY.fetch(request)` carries the request's caller in this header (compact
+ * JSON of McpCallerSchema) and its id in MCP_REQUEST_ID_HEADER, both set by the router over
+ * whatever a client sent. A service binding's own `fetch` moves the request and answer bodies
+ * natively; a `Request` and `Response` passed as JS RPC arguments cost about three times as
+ * much per call (measured in workerd).
  */
 export const MCP_CONTEXT_HEADER = "x-airlock-mcp-context";
+export const MCP_REQUEST_ID_HEADER = "x-airlock-request-id";
 
 /**
  * Set by the MCP gateway on every response to the request's event attributes as compact

@@ -1,11 +1,12 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import { apiApp } from "../../shared/api/app.ts";
-import { MCP_CONTEXT_HEADER, McpRequestContextSchema, type ApiContext, type Health, type McpRpc } from "../../shared/rpc.ts";
+import type { ApiContext, Health, McpRpc } from "../../shared/rpc.ts";
 import { adminApp } from "./api/app.ts";
 import { registerConnections } from "./api/connections.ts";
 import { registerPins } from "./api/pins.ts";
 import { registerServers } from "./api/servers.ts";
 import { registerVirtualServers } from "./api/virtual-servers.ts";
+import { requestContext } from "./context.ts";
 import type { Env } from "./env.ts";
 import { serve } from "./serve.ts";
 import { serveConnect } from "./upstream-oauth/flow.ts";
@@ -31,9 +32,9 @@ export class McpService extends WorkerEntrypoint<Env> implements McpRpc {
 
   /** `/mcp/<server>…` from the router, which authenticated it and says so in MCP_CONTEXT_HEADER. */
   override async fetch(request: Request): Promise<Response> {
-    const context = McpRequestContextSchema.safeParse(parsedHeader(request.headers.get(MCP_CONTEXT_HEADER)));
-    if (!context.success) return new Response("airlock-mcp-proxy is reached through airlock-router", { status: 400 });
-    return serve(this.env, (promise) => this.ctx.waitUntil(promise), request, context.data);
+    const context = requestContext(request.headers);
+    if (!context) return new Response("airlock-mcp-proxy is reached through airlock-router", { status: 400 });
+    return serve(this.env, (promise) => this.ctx.waitUntil(promise), request, context);
   }
 
   async connectAccount(request: Request, context: { requestId: string; orgSlug: string }): Promise<Response> {
@@ -44,14 +45,6 @@ export class McpService extends WorkerEntrypoint<Env> implements McpRpc {
 
   api(request: Request, context: ApiContext): Promise<Response> {
     return Promise.resolve(api.fetch(request, { env: this.env, context }, this.ctx));
-  }
-}
-
-function parsedHeader(value: string | null): unknown {
-  try {
-    return JSON.parse(value ?? "null");
-  } catch {
-    return null;
   }
 }
 

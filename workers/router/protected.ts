@@ -1,13 +1,13 @@
 import { Hono, type Context } from "hono";
 import { problem } from "../../shared/problem.ts";
 import { resourceOfRequest, type ProtectedResource } from "../../shared/protected-resource.ts";
-import { MCP_ATTRIBUTES_HEADER, MCP_CONTEXT_HEADER, type AuthResult, type McpRequestContext } from "../../shared/rpc.ts";
+import { MCP_ATTRIBUTES_HEADER, MCP_CONTEXT_HEADER, MCP_REQUEST_ID_HEADER, type AuthResult } from "../../shared/rpc.ts";
 import { authenticateCached } from "./auth-cache.ts";
 import { bearerToken } from "./authenticate.ts";
 import type { RouterEnv } from "./context.ts";
 import { adoptReason } from "./events.ts";
 import { serveModelGateway } from "./llm/serve.ts";
-import { anyBody } from "./middleware/json-body.ts";
+import { bodyBuffer } from "./middleware/json-body.ts";
 
 /**
  * The org's protected resources: `/mcp/<server>` (the MCP gateway) and `/llm/<provider>`
@@ -34,29 +34,30 @@ function challenge(resource: ProtectedResource, error?: { code: string; descript
   return `Bearer ${params.join(", ")}`;
 }
 
+const decoder = new TextDecoder();
+
 /** The JSON-RPC id of an MCP request, so an error answers it; null when there is none to answer. */
-async function jsonRpcId(request: Request): Promise<string | number | null> {
-  if (request.method !== "POST") return null;
+function jsonRpcId(body: Uint8Array | undefined): string | number | null {
+  if (!body?.byteLength) return null;
   try {
-    const body: unknown = await request.clone().json();
-    const id = (body as { id?: unknown } | null)?.id;
+    const id = (JSON.parse(decoder.decode(body)) as { id?: unknown } | null)?.id;
     return typeof id === "string" || typeof id === "number" ? id : null;
   } catch {
     return null;
   }
 }
 
-async function answer(
+function answer(
   c: Context<RouterEnv>,
   kind: ProtectedResource["kind"],
   status: number,
   message: string,
   extra: { headers?: Record<string, string>; openAiCode?: string; jsonRpcCode?: number } = {},
-): Promise<Response> {
+): Response {
   const headers = { "content-type": "application/json", ...extra.headers };
   if (kind === "mcp") {
     const error = { code: extra.jsonRpcCode ?? -32000, message };
-    return new Response(JSON.stringify({ jsonrpc: "2.0", id: await jsonRpcId(c.req.raw), error }), { status, headers });
+    return new Response(JSON.stringify({ jsonrpc: "2.0", id: jsonRpcId(c.get("body")), error }), { status, headers });
   }
   const type = status === 401 ? "authentication_error" : status === 403 ? "permission_error" : "invalid_request_error";
   return new Response(JSON.stringify({ error: { message, type, param: null, code: extra.openAiCode ?? null } }), { status, headers });
@@ -115,9 +116,10 @@ async function serveProtected(c: Context<RouterEnv>, kind: ProtectedResource["ki
     });
   }
 
-  const context: McpRequestContext = { requestId, org: result.org!, principal, configVersion };
-  const forwarded = new Request(c.req.raw);
-  forwarded.headers.set(MCP_CONTEXT_HEADER, JSON.stringify(context));
+  const body = c.get("body");
+  const forwarded = new Request(c.req.raw, { body: body?.byteLength ? body : null });
+  forwarded.headers.set(MCP_CONTEXT_HEADER, JSON.stringify({ org: result.org!, principal, configVersion }));
+  forwarded.headers.set(MCP_REQUEST_ID_HEADER, requestId);
   return adoptMcpAttributes(c, adoptReason(c, await c.env.MCP_PROXY.fetch(forwarded)));
 }
 
@@ -137,5 +139,5 @@ function adoptMcpAttributes(c: Context<RouterEnv>, response: Response): Response
   return out;
 }
 
-protectedResources.all("/mcp/*", anyBody, (c) => serveProtected(c, "mcp"));
-protectedResources.all("/llm/*", anyBody, (c) => serveProtected(c, "llm"));
+protectedResources.all("/mcp/*", bodyBuffer, (c) => serveProtected(c, "mcp"));
+protectedResources.all("/llm/*", bodyBuffer, (c) => serveProtected(c, "llm"));

@@ -7,11 +7,11 @@ const METHODS_WITH_BODY = new Set(["POST", "PUT", "PATCH"]);
 
 /**
  * Bodies are read here, bounded by the configured limit whether or not a Content-Length
- * announces them, and handed on as a buffer (`c.get("body")`, and as the
- * body of `c.req.raw` for handlers that pass the request on). With `json`, only JSON
+ * announces them, and handed on as a buffer (`c.get("body")`; with `passOn`, also as the
+ * body of `c.req.raw`, for handlers that pass the request on as it is). With `json`, only JSON
  * media types are accepted (the admin, operator and SCIM APIs); OAuth endpoints take forms.
  */
-const limitedBody = (options: { json: boolean }) => createMiddleware<RouterEnv>(async (c, next) => {
+const limitedBody = (options: { json: boolean; passOn: boolean }) => createMiddleware<RouterEnv>(async (c, next) => {
   if (!METHODS_WITH_BODY.has(c.req.method)) return next();
   const requestId = c.get("requestId");
   const limit = Number(c.env.MAX_BODY_BYTES) || DEFAULT_MAX_BODY_BYTES;
@@ -30,7 +30,7 @@ const limitedBody = (options: { json: boolean }) => createMiddleware<RouterEnv>(
     return problem("unsupported_media_type", { detail: "Send the body as application/json", requestId });
   }
   c.set("body", buffer);
-  c.req.raw = new Request(c.req.raw, { body: buffer.byteLength > 0 ? buffer : null });
+  if (options.passOn) c.req.raw = new Request(c.req.raw, { body: buffer.byteLength > 0 ? buffer : null });
   return next();
 });
 
@@ -54,5 +54,7 @@ async function readCounted(body: ReadableStream<Uint8Array> | null, limit: numbe
   return buffer;
 }
 
-export const jsonBody = limitedBody({ json: true });
-export const anyBody = limitedBody({ json: false });
+export const jsonBody = limitedBody({ json: true, passOn: true });
+export const anyBody = limitedBody({ json: false, passOn: true });
+/** For the gateways, which read the buffer and build the request they send on themselves: no second copy of the request per call. */
+export const bodyBuffer = limitedBody({ json: false, passOn: false });
