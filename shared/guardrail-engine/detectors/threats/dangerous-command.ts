@@ -1,4 +1,5 @@
 import type { DetectContext, Detector, Match } from "../types.ts";
+import { matchesOf } from "../matches.ts";
 import { fieldAt, jsonView, lineAround, originalSpan, type TextView } from "./normalize.ts";
 
 /**
@@ -268,7 +269,7 @@ function detectDangerous(text: string, context: DetectContext): Match[] {
   let covered = -1;
   // The same command word again inside a segment already judged sees only part of it: skip it.
   const examined = new Map<string, number>();
-  for (const m of t.matchAll(ANCHOR)) {
+  for (const m of matchesOf(ANCHOR, t)) {
     const word = m[1]!.toLowerCase();
     if (m.index < covered || m.index < (examined.get(word) ?? -1)) continue;
     const { judged, end } = judge(t, m.index, m[1]!);
@@ -279,7 +280,7 @@ function detectDangerous(text: string, context: DetectContext): Match[] {
     }
   }
   for (const { rule, pattern, score } of EXTRA) {
-    for (const m of t.matchAll(pattern)) found.push({ start: m.index, end: m.index + m[0].length, score, rule });
+    for (const m of matchesOf(pattern, t)) found.push({ start: m.index, end: m.index + m[0].length, score, rule });
   }
   const matches: Match[] = [];
   for (const f of found) {

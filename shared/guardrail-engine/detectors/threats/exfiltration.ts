@@ -1,4 +1,5 @@
 import type { DetectContext, Detector, Direction, Match } from "../types.ts";
+import { matchesOf } from "../matches.ts";
 import { base64Bytes, base64Spans, decodeBase64Text, fieldAt, jsonView, lineAround, originalSpan, printableText, type TextView } from "./normalize.ts";
 
 /**
@@ -110,24 +111,24 @@ function urlFindings(view: TextView | null, text: string, direction: Direction):
     const score = Math.round(weight * urlPayload(url) * 100) / 100;
     if (score >= MIN_SCORE) matches.push({ ...span(view, start, end), score, rule });
   };
-  for (const m of text.matchAll(MD_LINK)) {
+  for (const m of matchesOf(MD_LINK, text)) {
     const urlStart = m.index + m[0].length - m[2]!.length;
     add(urlStart, urlStart + m[2]!.length, m[2]!, m[1] ? AUTO_LOAD : CLICK, m[1] ? "markdown_image" : "markdown_link");
   }
-  const refImages = new Set([...text.matchAll(MD_REF_USE)].map((m) => m[1]!.toLowerCase()));
-  for (const m of text.matchAll(MD_REF_DEF)) {
+  const refImages = new Set(matchesOf(MD_REF_USE, text).map((m) => m[1]!.toLowerCase()));
+  for (const m of matchesOf(MD_REF_DEF, text)) {
     const urlStart = m.index + m[0].length - m[2]!.length;
     const image = refImages.has(m[1]!.toLowerCase());
     add(urlStart, urlStart + m[2]!.length, m[2]!, image ? AUTO_LOAD : CLICK, image ? "markdown_image" : "markdown_link");
   }
-  for (const m of text.matchAll(HTML_URL)) {
+  for (const m of matchesOf(HTML_URL, text)) {
     const urlStart = m.index + m[0].length - m[2]!.length;
     const link = m[1]!.toLowerCase() === "a";
     add(urlStart, urlStart + m[2]!.length, m[2]!, link ? CLICK : AUTO_LOAD, link ? "html_link" : "html_resource");
   }
   if (direction === "tool_args" || direction === "hook") {
     // A fetch or browser tool called with a URL that carries data sends it when it runs.
-    for (const m of text.matchAll(BARE_URL)) {
+    for (const m of matchesOf(BARE_URL, text)) {
       if (!covered.has(m.index)) add(m.index, m.index + m[0].length, m[0], TOOL_URL, "url_in_tool_args");
     }
   }
@@ -217,12 +218,12 @@ function benignUse(text: string, start: number, end: number): boolean {
 function credentialFindings(view: TextView | null, text: string, direction: Direction, original: string, lower: string): Match[] {
   const hits: { start: number; end: number; weight: number; rule: string }[] = [];
   for (const { rule, pattern, weight } of CREDENTIAL_FILES) {
-    for (const m of text.matchAll(pattern)) {
+    for (const m of matchesOf(pattern, text)) {
       const w = rule === "npmrc_file" && lower.includes("_authtoken") ? 0.7 : weight;
       hits.push({ start: m.index, end: m.index + m[0].length, weight: w, rule });
     }
   }
-  for (const m of text.matchAll(SSH_PATH)) {
+  for (const m of matchesOf(SSH_PATH, text)) {
     // The whole directory (tar, scp -r), a key by its usual or a custom name; public files hardly matter.
     const name = (m[1] ?? "").toLowerCase();
     let weight = 0.55;

@@ -10,6 +10,8 @@
  * and cover the encoded region for decoded ones.
  */
 
+import { matchesOf } from "../matches.ts";
+
 /** A derived text and, per UTF-16 unit, the original span `[from, to)` it came from. */
 export interface TextView {
   text: string;
@@ -226,7 +228,7 @@ const URL_TOKEN = /\bhttps?:\/\/[^\s"'<>)\]`]{1,4096}/g;
 /** Base64 runs that decode to text, outside URLs: data carried in a URL is exfiltration's to judge, not an instruction. */
 function base64Runs(text: string): Decoded[] {
   const runs: Decoded[] = [];
-  const urls = [...text.matchAll(URL_TOKEN)].map((m) => [m.index, m.index + m[0].length] as const);
+  const urls = matchesOf(URL_TOKEN, text).map((m) => [m.index, m.index + m[0].length] as const);
   let u = 0;
   // Long enough to hide a sentence.
   for (const { start, end } of base64Spans(text, 24)) {

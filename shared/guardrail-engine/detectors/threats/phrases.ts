@@ -6,6 +6,7 @@
  * text get a bonus instead: nobody hides a sentence they are only discussing.
  */
 import type { Match } from "../types.ts";
+import { matchesOf } from "../matches.ts";
 import { lineAround, type Normalized, originalSpan } from "./normalize.ts";
 
 export interface PhraseRule {
@@ -124,14 +125,46 @@ function wordsOf(n: Normalized): Set<string> {
   return words;
 }
 
+/** Which rules of a set need each word, and which need a substring: built once per rule set. */
+interface RuleIndex {
+  byWord: Map<string, number[]>;
+  byText: number[];
+}
+const ruleIndexes = new WeakMap<readonly PhraseRule[], RuleIndex>();
+const NONE: readonly number[] = [];
+
+function indexOf(rules: readonly PhraseRule[]): RuleIndex {
+  let index = ruleIndexes.get(rules);
+  if (!index) {
+    index = { byWord: new Map(), byText: [] };
+    rules.forEach((rule, i) => {
+      for (const word of rule.needs) index!.byWord.set(word, [...(index!.byWord.get(word) ?? []), i]);
+      if (rule.needsText?.length) index!.byText.push(i);
+    });
+    ruleIndexes.set(rules, index);
+  }
+  return index;
+}
+
+/**
+ * The rules whose needed words or substrings occur in `n`, in rule order. Looked up from the
+ * text's words: a prompt has a few dozen words, a rule set over a hundred rules of several
+ * needed words each.
+ */
+function runnableRules(n: Normalized, rules: readonly PhraseRule[]): PhraseRule[] {
+  const { byWord, byText } = indexOf(rules);
+  const runs = new Uint8Array(rules.length);
+  for (const word of wordsOf(n)) for (const i of byWord.get(word) ?? NONE) runs[i] = 1;
+  for (const i of byText) if (!runs[i] && rules[i]!.needsText!.some((t) => n.text.includes(t))) runs[i] = 1;
+  return rules.filter((_, i) => runs[i]);
+}
+
 /** Every rule hit in `n`, weighted and discounted by framing. */
 export function phraseHits(n: Normalized, rules: readonly PhraseRule[]): Hit[] {
   const hits: Hit[] = [];
-  const words = wordsOf(n);
   let documentCues = -1;
-  for (const rule of rules) {
-    if (!rule.needs.some((w) => words.has(w)) && !rule.needsText?.some((t) => n.text.includes(t))) continue;
-    for (const m of n.text.matchAll(rule.pattern)) {
+  for (const rule of runnableRules(n, rules)) {
+    for (const m of matchesOf(rule.pattern, n.text)) {
       const start = m.index;
       const end = start + m[0].length;
       let weight = rule.weigh ? rule.weigh(m[0]) : rule.weight;
