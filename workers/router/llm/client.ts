@@ -24,22 +24,19 @@ export function clientCredential(request: Request, url: URL): string | null {
 /** Request headers that reach the provider: what describes the call, never the caller's credentials or connection. */
 const FORWARDED = /^(content-type|accept|accept-encoding|user-agent|anthropic-version|anthropic-beta|openai-beta|openai-organization|openai-project|x-stainless-[a-z-]+|x-goog-api-client|idempotency-key)$/;
 
-export function forwardedHeaders(request: Request): Headers {
-  const headers = new Headers();
-  request.headers.forEach((value, name) => {
-    if (FORWARDED.test(name)) headers.set(name, value);
-  });
+// Plain records, not Headers: each Headers call crosses into the runtime, and the record is copied once, into the Request or Response.
+export function forwardedHeaders(request: Request): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of request.headers) if (FORWARDED.test(name)) headers[name] = value;
   return headers;
 }
 
 /** Response headers the client may see from the provider. */
 const RETURNED = /^(content-type|retry-after|openai-[a-z-]+|x-ratelimit-[a-z-]+|anthropic-[a-z-]+|request-id|x-request-id)$/;
 
-export function returnedHeaders(response: Response): Headers {
-  const headers = new Headers();
-  response.headers.forEach((value, name) => {
-    if (RETURNED.test(name) && name !== "x-request-id") headers.set(name, value);
-  });
+export function returnedHeaders(response: Response): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of response.headers) if (RETURNED.test(name) && name !== "x-request-id") headers[name] = value;
   return headers;
 }
 

@@ -209,19 +209,14 @@ function listModels(c: Context<RouterEnv>, registry: Registry): Response {
 }
 
 /** The request a target gets: the org's credential, the routed model, usage asked for when streaming; else the caller's bytes as sent. */
-function upstreamRequest(call: Call, target: Target, credential: string, url: URL, unchanged: boolean, forwarded: Headers): Request {
+function upstreamRequest(call: Call, target: Target, credential: string, url: URL, unchanged: boolean, forwarded: Record<string, string>): Request {
   const config: ProviderConfig = target.provider.config;
   const path = call.operation.model === "path" && config.pathModel ? config.pathModel.write(call.subPath, target.model) : call.subPath;
   const search = new URLSearchParams(url.search);
   search.delete("key");
   const query = search.size ? `?${search}` : "";
-  const headers = new Headers(forwarded);
-  return new Request(`${target.provider.baseUrl}${path}${query}`, { method: call.operation.method, headers: withCredential(headers, config, credential), body: bodyFor(call, target, unchanged) });
-}
-
-function withCredential(headers: Headers, config: ProviderConfig, credential: string): Headers {
-  for (const [name, value] of Object.entries(config.credentialHeaders(credential))) headers.set(name, value);
-  return headers;
+  const headers = { ...forwarded, ...config.credentialHeaders(credential) };
+  return new Request(`${target.provider.baseUrl}${path}${query}`, { method: call.operation.method, headers, body: bodyFor(call, target, unchanged) });
 }
 
 function bodyFor(call: Call, target: Target, unchanged: boolean): BodyInit | null {
@@ -300,7 +295,7 @@ async function forward(
       await settle(billed.usage.input + billed.usage.output, billed.costMicros).catch(() => undefined);
       return outcome({ status: response.status, billed, responseModel: end.state.model, streamed: true, ttfbAt: end.firstByteAt ?? headersAt, ...(end.cut ? { reason: "upstream_stream_cut" } : end.cancelled ? { reason: "stream_cancelled" } : {}) });
     }));
-    headers.set("cache-control", "no-cache");
+    headers["cache-control"] = "no-cache";
     return new Response(tapped.stream, { status: response.status, headers });
   }
 
