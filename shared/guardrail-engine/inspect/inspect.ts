@@ -16,7 +16,7 @@ export class InspectionError extends Error {
   }
 }
 
-const escapePointer = (key: string) => key.replaceAll("~", "~0").replaceAll("/", "~1");
+const escapePointer = (key: string) => (key.includes("~") || key.includes("/") ? key.replaceAll("~", "~0").replaceAll("/", "~1") : key);
 
 /** Calls `visit` on every string leaf with its JSON pointer; returns a copy with the strings `visit` returned. */
 function mapStrings(value: unknown, visit: (text: string, path: string) => string, skipStructural: boolean, path = "", depth = 0): unknown {

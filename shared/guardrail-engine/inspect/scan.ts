@@ -10,7 +10,7 @@ export function scanText(text: string, direction: Direction, policy: Policy, pat
   const lower = text.toLowerCase();
   const findings: Finding[] = [];
   for (const { detector, action, threshold } of policy.byDirection[direction]) {
-    if (detector.keywords && !detector.keywords.some((keyword) => lower.includes(keyword))) continue;
+    if (detector.keywords && !containsAny(lower, detector.keywords)) continue;
     for (const match of detector.detect(text, { direction, lower })) {
       if (match.score < threshold) continue;
       findings.push({
@@ -26,4 +26,9 @@ export function scanText(text: string, direction: Direction, policy: Policy, pat
     }
   }
   return findings.sort((a, b) => a.start - b.start || b.end - a.end);
+}
+
+function containsAny(text: string, keywords: readonly string[]): boolean {
+  for (const keyword of keywords) if (text.includes(keyword)) return true;
+  return false;
 }

@@ -327,6 +327,13 @@ class Builder {
     this.wide = new Uint8Array(c);
   }
 
+  /** Empty again, with room for `capacity` units (every unit is written before it is read). */
+  reset(capacity: number): this {
+    this.length = 0;
+    while (this.codes.length < capacity) this.grow();
+    return this;
+  }
+
   private grow(): void {
     const c = this.codes.length * 2;
     const widen = <T extends Uint16Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
@@ -545,6 +552,14 @@ function joinLetterSpacing(b: Builder): Builder {
 let memo: { input: string; result: Normalized } | undefined;
 
 /**
+ * The builder normalize() fills, kept between calls: it runs synchronously and copies its result
+ * out, and five typed arrays allocated per call cost more than filling them for a short text.
+ * A text longer than this builds in buffers of its own, so a rare large one is not held on to.
+ */
+const SCRATCH_UNITS = 64 * 1024;
+const scratch = new Builder(1024);
+
+/**
  * Normalised view of `text`: JSON string literals decoded, NFKC-folded and lower-cased,
  * zero-width and bidi controls removed, Unicode tag characters and variation-selector runs
  * decoded to the text they smuggle, base64 runs that hide readable text replaced by it,
@@ -555,7 +570,8 @@ export function normalize(text: string): Normalized {
   if (memo && memo.input === text) return memo.result;
   const json = jsonView(text);
   const src = json ? json.text : text;
-  let b = new Builder(src.length + 16);
+  const capacity = src.length + 16;
+  let b = capacity <= SCRATCH_UNITS ? scratch.reset(capacity) : new Builder(capacity);
   walk(src, b, base64Runs(src), false);
   foldMixedWords(b);
   b = joinLetterSpacing(b);
