@@ -133,7 +133,7 @@ interface RuleIndex {
 const ruleIndexes = new WeakMap<readonly PhraseRule[], RuleIndex>();
 const NONE: readonly number[] = [];
 
-function indexOf(rules: readonly PhraseRule[]): RuleIndex {
+function ruleIndexFor(rules: readonly PhraseRule[]): RuleIndex {
   let index = ruleIndexes.get(rules);
   if (!index) {
     index = { byWord: new Map(), byText: [] };
@@ -152,7 +152,7 @@ function indexOf(rules: readonly PhraseRule[]): RuleIndex {
  * needed words each.
  */
 function runnableRules(n: Normalized, rules: readonly PhraseRule[]): PhraseRule[] {
-  const { byWord, byText } = indexOf(rules);
+  const { byWord, byText } = ruleIndexFor(rules);
   const runs = new Uint8Array(rules.length);
   for (const word of wordsOf(n)) for (const i of byWord.get(word) ?? NONE) runs[i] = 1;
   for (const i of byText) if (!runs[i] && rules[i]!.needsText!.some((t) => n.text.includes(t))) runs[i] = 1;
