@@ -3,7 +3,7 @@ import { eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { database, schema } from "../../shared/db/index.ts";
 import { apiActivityEvent } from "../../shared/events.ts";
-import { appendAuditEvents, MAX_STATEMENT_JSON, parseEvent, rowsJson } from "./audit-writer.ts";
+import { auditAppender, MAX_STATEMENT_JSON, parseEvent } from "./audit-writer.ts";
 import type { Env } from "./env.ts";
 import worker from "./index.ts";
 
@@ -22,12 +22,29 @@ const event = (i: number, userAgent = "curl/8") =>
     operation: "llm.chat", org, principal, attributes: { "gen_ai.request.model": "gpt-4o-mini", "gen_ai.usage.input_tokens": 12 },
   });
 
-describe("appendAuditEvents", () => {
-  it("writes a batch of 100 in one statement, indexed columns and event intact, and a redelivered batch adds nothing", async () => {
-    const events = Array.from({ length: 100 }, (_, i) => event(i, i === 7 ? "agent/1 \u2028 😀 \\ \"quoted\"" : "curl/8"));
-    expect(rowsJson(events)).toHaveLength(1);
-    await appendAuditEvents(d1, events);
-    await appendAuditEvents(d1, events);
+/** Appends the events through a D1 that records each statement's bound rows. */
+async function append(events: object[]): Promise<string[]> {
+  const statements: string[] = [];
+  const recording = {
+    prepare(sql: string) {
+      const statement = d1.prepare(sql);
+      return { bind: (json: string) => (statements.push(json), statement.bind(json)) };
+    },
+  } as unknown as D1Database;
+  const audit = auditAppender(recording);
+  for (const e of events) await audit.append(e as ReturnType<typeof event>);
+  await audit.flush();
+  return statements;
+}
+
+describe("auditAppender", () => {
+  it("writes a batch in statements of at most MAX_STATEMENT_JSON, indexed columns and event intact, and a redelivered batch adds nothing", async () => {
+    const events = Array.from({ length: 250 }, (_, i) => event(i, i === 7 ? "agent/1 \u2028 😀 \\ \"quoted\"" : "curl/8"));
+    const statements = await append(events);
+    expect(statements.length).toBeGreaterThan(1);
+    for (const json of statements) expect(json.length).toBeLessThanOrEqual(MAX_STATEMENT_JSON);
+    expect(statements.flatMap((json) => JSON.parse(json) as unknown[])).toHaveLength(events.length);
+    await append(events);
     const rows = await db.select().from(schema.auditEvents).where(eq(schema.auditEvents.orgId, org.id));
     expect(rows).toHaveLength(events.length);
     const byId = new Map(rows.map((r) => [r.id, r]));
@@ -39,14 +56,11 @@ describe("appendAuditEvents", () => {
     }
   });
 
-  it("splits rows across statements so that no bound value nears D1's 2 MB", async () => {
+  it("sends a row larger than a statement alone, far under D1's 2 MB limit on a value", async () => {
     const big = Array.from({ length: 12 }, (_, i) => ({ ...event(1000 + i), padding: "ü".repeat(100_000) }));
-    const params = rowsJson(big);
-    expect(params.length).toBeGreaterThan(1);
-    for (const json of params) expect(new TextEncoder().encode(json).byteLength).toBeLessThan(2_000_000);
-    expect(params.flatMap((json) => JSON.parse(json) as unknown[])).toHaveLength(big.length);
-    expect(Math.max(...params.map((json) => json.length))).toBeLessThanOrEqual(MAX_STATEMENT_JSON);
-    await appendAuditEvents(d1, big);
+    const statements = await append(big);
+    expect(statements).toHaveLength(big.length);
+    for (const json of statements) expect(new TextEncoder().encode(json).byteLength).toBeLessThan(2_000_000);
     const stored = await db.select({ event: schema.auditEvents.event }).from(schema.auditEvents).where(eq(schema.auditEvents.requestId, "req-1011"));
     expect(stored).toEqual([{ event: big[11] }]);
   });

@@ -21,7 +21,7 @@ const COLUMNS = Object.entries(getTableColumns(auditEvents)).map(([key, column])
 
 /**
  * Rows travel as ONE bound parameter, a JSON array of row arrays, which SQLite unpacks
- * (`json_each`): one statement for a whole batch instead of one per 11 rows (D1's
+ * (`json_each`): one statement for many rows instead of one per 11 rows (D1's
  * 100-parameter limit), and each event is serialised once, inside that array; SQLite writes
  * the `event` column back out as the event's JSON text. Ids already present are skipped,
  * so a redelivered batch is harmless (`WHERE true` lets SQLite parse an upsert after a SELECT).
@@ -31,40 +31,46 @@ const INSERT = `INSERT INTO "${getTableName(auditEvents)}" (${COLUMNS.map((c) =>
   + `ON CONFLICT ("id") DO NOTHING`;
 
 /**
- * Characters of rows per statement: about a hundred model-call events, so that one statement
- * holds the database a millisecond or so, however large the queue batch (a message carries
- * many events), and far under D1's 2 MB limit on one string value.
+ * Characters of rows per statement: about a hundred model-call events, far under D1's 2 MB
+ * limit on one string value. Under workerd every Worker of a process shares one thread, so
+ * what the consumer does between two awaits (parse and serialise one statement's events) is
+ * what a request arriving meanwhile waits for: a statement's worth, however large the batch.
+ * Smaller statements cost more in all (each is a D1 round trip and a commit).
  */
 export const MAX_STATEMENT_JSON = 128_000;
 
-/** The JSON parameters of a batch, each under MAX_STATEMENT_JSON (a single larger row goes alone). */
-export function rowsJson(events: AirlockEvent[]): string[] {
-  const out: string[] = [];
-  let rows: string[] = [];
-  let size = 0;
-  for (const event of events) {
-    const row = JSON.stringify(COLUMNS.map((c) => c.value(event)));
-    if (rows.length > 0 && size + row.length + 1 > MAX_STATEMENT_JSON) {
-      out.push(`[${rows.join(",")}]`);
-      rows = [];
-      size = 0;
-    }
-    rows.push(row);
-    size += row.length + 1;
-  }
-  if (rows.length > 0) out.push(`[${rows.join(",")}]`);
-  return out;
+export interface AuditAppender {
+  /** Adds the event's row; sends the statement first when the row would overflow it. */
+  append(event: AirlockEvent): Promise<void>;
+  /** Sends the rows not sent yet. */
+  flush(): Promise<void>;
 }
 
 /**
- * Appends one queue batch to the audit log, a statement at a time so that a large batch never
- * holds the database for long. A retry after a partial write is harmless: ids already stored
- * are skipped.
+ * Appends to the audit log a statement at a time, each built just before it is sent (a single
+ * row larger than MAX_STATEMENT_JSON goes alone). A retry after a partial write is harmless:
+ * ids already stored are skipped.
  */
-export async function appendAuditEvents(db: D1Database, events: AirlockEvent[]): Promise<void> {
-  if (events.length === 0) return;
+export function auditAppender(db: D1Database): AuditAppender {
   const insert = db.prepare(INSERT);
-  for (const json of rowsJson(events)) await insert.bind(json).run();
+  let rows: string[] = [];
+  let size = 0;
+  const flush = async () => {
+    if (rows.length === 0) return;
+    const json = `[${rows.join(",")}]`;
+    rows = [];
+    size = 0;
+    await insert.bind(json).run();
+  };
+  return {
+    async append(event) {
+      const row = JSON.stringify(COLUMNS.map((c) => c.value(event)));
+      if (rows.length > 0 && size + row.length + 1 > MAX_STATEMENT_JSON) await flush();
+      rows.push(row);
+      size += row.length + 1;
+    },
+    flush,
+  };
 }
 
 export type ParsedMessage = { ok: true; event: AirlockEvent } | { ok: false; issues: string };

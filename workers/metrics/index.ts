@@ -1,7 +1,7 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { ApiContext, Health, MetricsRpc } from "../../shared/rpc.ts";
 import { api } from "./audit-api.ts";
-import { appendAuditEvents, parseEvent } from "./audit-writer.ts";
+import { auditAppender, parseEvent } from "./audit-writer.ts";
 import type { Env } from "./env.ts";
 
 export class MetricsService extends WorkerEntrypoint<Env> implements MetricsRpc {
@@ -25,20 +25,21 @@ export default {
    * accepted is lost.
    */
   async queue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-    const events = [];
-    for (const message of batch.messages) {
-      // A message holds the events one isolate emitted together (shared/event-outbox.ts); one sent before that is a single event.
-      for (const body of Array.isArray(message.body) ? message.body : [message.body]) {
-        const parsed = parseEvent(body);
-        if (parsed.ok) events.push(parsed.event);
-        else console.error(JSON.stringify({ level: "error", worker: "metrics", message_id: message.id, error: "not an Airlock event", issues: parsed.issues }));
-      }
-    }
+    // Events are parsed and written a statement at a time, not the whole batch first: see MAX_STATEMENT_JSON.
+    const audit = auditAppender(env.DB);
     try {
-      await appendAuditEvents(env.DB, events);
+      for (const message of batch.messages) {
+        // A message holds the events one isolate emitted together (shared/event-outbox.ts); one sent before that is a single event.
+        for (const body of Array.isArray(message.body) ? message.body : [message.body]) {
+          const parsed = parseEvent(body);
+          if (parsed.ok) await audit.append(parsed.event);
+          else console.error(JSON.stringify({ level: "error", worker: "metrics", message_id: message.id, error: "not an Airlock event", issues: parsed.issues }));
+        }
+      }
+      await audit.flush();
       batch.ackAll();
     } catch (error) {
-      console.error(JSON.stringify({ level: "error", worker: "metrics", error: "audit append failed; retrying batch", detail: error instanceof Error ? error.message : String(error), count: events.length }));
+      console.error(JSON.stringify({ level: "error", worker: "metrics", error: "audit append failed; retrying batch", detail: error instanceof Error ? error.message : String(error), messages: batch.messages.length }));
       batch.retryAll({ delaySeconds: 2 });
     }
   },

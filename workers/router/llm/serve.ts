@@ -209,14 +209,14 @@ function listModels(c: Context<RouterEnv>, registry: Registry): Response {
 }
 
 /** The request a target gets: the org's credential, the routed model, usage asked for when streaming; else the caller's bytes as sent. */
-function upstreamRequest(call: Call, target: Target, credential: string, url: URL, unchanged: boolean, forwarded: Record<string, string>): Request {
+function upstreamRequest(call: Call, target: Target, credential: string, url: URL, unchanged: boolean, forwarded: Record<string, string>): { url: string; init: RequestInit } {
   const config: ProviderConfig = target.provider.config;
   const path = call.operation.model === "path" && config.pathModel ? config.pathModel.write(call.subPath, target.model) : call.subPath;
   const search = new URLSearchParams(url.search);
   search.delete("key");
   const query = search.size ? `?${search}` : "";
   const headers = { ...forwarded, ...config.credentialHeaders(credential) };
-  return new Request(`${target.provider.baseUrl}${path}${query}`, { method: call.operation.method, headers, body: bodyFor(call, target, unchanged) });
+  return { url: `${target.provider.baseUrl}${path}${query}`, init: { method: call.operation.method, headers, body: bodyFor(call, target, unchanged) } };
 }
 
 function bodyFor(call: Call, target: Target, unchanged: boolean): BodyInit | null {

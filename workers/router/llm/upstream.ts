@@ -48,7 +48,8 @@ export interface CallOptions {
   /** Tries per target (the first included). */
   triesPerTarget: number;
   backoffMs: number;
-  build(target: Target, credential: string): Request;
+  /** The provider request's URL and init; the fetch adds the timeout signal and `redirect: "manual"`. */
+  build(target: Target, credential: string): { url: string; init: RequestInit };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -73,8 +74,9 @@ export async function callTargets(targets: Target[], options: CallOptions): Prom
       const timer = setTimeout(() => controller.abort(), target.provider.timeoutMs);
       let outcome: Attempt["outcome"];
       try {
-        const request = options.build(target, credential);
-        const response = await fetch(request, { signal: controller.signal, redirect: "manual" });
+        // Fetched from URL and init, not a Request: fetch(request, init) would copy the Request (headers and all) once more.
+        const { url, init } = options.build(target, credential);
+        const response = await fetch(url, { ...init, signal: controller.signal, redirect: "manual" });
         clearTimeout(timer);
         outcome = response.status;
         attempts.push({ provider: target.provider.name, model: target.model, outcome });
