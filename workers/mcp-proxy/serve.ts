@@ -31,9 +31,9 @@ export async function serve(env: Env, waitUntil: Call["waitUntil"], request: Req
     response = rpcError(null, RPC.internalError, `The gateway failed; quote request id ${context.requestId} to support`, 500);
   }
   attributes["airlock.gateway_ms"] = Math.round((performance.now() - started) * 1000) / 1000;
-  const out = new Response(response.body, response);
-  out.headers.set(MCP_ATTRIBUTES_HEADER, JSON.stringify(attributes));
-  return out;
+  // Every answer is a Response the gateway built (relay.ts and jsonrpc.ts), so its headers are set in place, not copied.
+  response.headers.set(MCP_ATTRIBUTES_HEADER, JSON.stringify(attributes));
+  return response;
 }
 
 async function handle(env: Env, waitUntil: Call["waitUntil"], request: Request, context: McpRequestContext, attributes: McpAttributes): Promise<Response> {
@@ -186,9 +186,8 @@ async function initialize(call: Call, name: string, classified: Classified & { k
     const response = await relay(call, name, id, upstream);
     if (response.status !== 200) return response;
     const sealed = await sealSession(call.env.MASTER_KEY, call.org.id, { ...base, u: { [name]: upstreamSession } });
-    const out = new Response(response.body, response);
-    out.headers.set(SESSION_HEADER, sealed);
-    return out;
+    response.headers.set(SESSION_HEADER, sealed);
+    return response;
   } catch (error) {
     return unavailable(id, name, error);
   }

@@ -6,6 +6,8 @@ import type { Env } from "./env.ts";
 /** What the router learns about a request as it passes; the event is built from it. */
 export type RouterVariables = {
   requestId: string;
+  /** The request's URL, parsed once (https, as the public URL is, even where a dev proxy hands the Worker http). */
+  url: URL;
   target: HostTarget | null;
   client: ClientInfo;
   operation: string;

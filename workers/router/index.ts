@@ -22,17 +22,18 @@ const app = new Hono<RouterEnv>({
 
 app.use(recordRequest);
 app.use(async (c, next) => {
-  const target = hostTarget(new URL(c.req.url).host, c.env.BASE_DOMAIN);
-  if (!target) return problem("not_found", { detail: `Airlock serves <org>.${c.env.BASE_DOMAIN}`, requestId: c.get("requestId") });
-  c.set("target", target);
+  const url = new URL(c.req.url);
   // Airlock is only reached over TLS (Cloudflare terminates it; `npm start` serves https), but a
   // local dev proxy may hand the Worker the URL as http. The public URL is https: OAuth issuers,
   // resource identifiers and metadata URLs are built from it and must be https.
-  const url = new URL(c.req.url);
   if (url.protocol === "http:") {
     url.protocol = "https:";
     c.req.raw = new Request(url, c.req.raw);
   }
+  c.set("url", url);
+  const target = hostTarget(url.host, c.env.BASE_DOMAIN);
+  if (!target) return problem("not_found", { detail: `Airlock serves <org>.${c.env.BASE_DOMAIN}`, requestId: c.get("requestId") });
+  c.set("target", target);
   return next();
 });
 

@@ -83,7 +83,7 @@ async function serveProtected(c: Context<RouterEnv>, kind: ProtectedResource["ki
   c.set("operation", kind);
   const requestId = c.get("requestId");
   const target = c.get("target");
-  const resource = resourceOfRequest(new URL(c.req.url));
+  const resource = resourceOfRequest(c.get("url"));
   if (target?.kind !== "org") return problem("not_found", { detail: "MCP servers and model providers are served on an org's host", requestId });
   if (!resource) {
     c.set("reason", "not_found");

@@ -48,7 +48,7 @@ interface Call {
 export async function serveModelGateway(c: Context<RouterEnv>, slug: string, resourceId: string, hooks: GatewayHooks): Promise<Response> {
   const env = c.env;
   const requestId = c.get("requestId");
-  const url = new URL(c.req.url);
+  const url = c.get("url");
   const [, , name = "", ...rest] = url.pathname.split("/");
   const subPath = `/${rest.join("/")}`;
   const credential = clientCredential(c.req.raw, url);
@@ -212,11 +212,16 @@ function listModels(c: Context<RouterEnv>, registry: Registry): Response {
 function upstreamRequest(call: Call, target: Target, credential: string, url: URL, unchanged: boolean, forwarded: Record<string, string>): { url: string; init: RequestInit } {
   const config: ProviderConfig = target.provider.config;
   const path = call.operation.model === "path" && config.pathModel ? config.pathModel.write(call.subPath, target.model) : call.subPath;
-  const search = new URLSearchParams(url.search);
-  search.delete("key");
-  const query = search.size ? `?${search}` : "";
+  const query = url.search ? queryWithoutKey(url) : "";
   const headers = { ...forwarded, ...config.credentialHeaders(credential) };
   return { url: `${target.provider.baseUrl}${path}${query}`, init: { method: call.operation.method, headers, body: bodyFor(call, target, unchanged) } };
+}
+
+/** The caller's query string without `key` (Gemini SDKs may send the Airlock key there). */
+function queryWithoutKey(url: URL): string {
+  const search = new URLSearchParams(url.search);
+  search.delete("key");
+  return search.size ? `?${search}` : "";
 }
 
 function bodyFor(call: Call, target: Target, unchanged: boolean): BodyInit | null {
@@ -240,7 +245,7 @@ async function forward(
   reservedPrice: ReturnType<typeof priceOf>,
 ): Promise<Response> {
   const requestId = c.get("requestId");
-  const url = new URL(c.req.url);
+  const url = c.get("url");
   const errors = call.provider.config.errors;
   const forwarded = forwardedHeaders(c.req.raw);
   const result = await callTargets(call.targets, {
