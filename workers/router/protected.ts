@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import { problem } from "../../shared/problem.ts";
 import { resourceOfRequest, type ProtectedResource } from "../../shared/protected-resource.ts";
-import { MCP_ATTRIBUTES_HEADER, MCP_CONTEXT_HEADER, MCP_REQUEST_ID_HEADER, type AuthResult } from "../../shared/rpc.ts";
+import { MCP_ATTRIBUTES_HEADER, MCP_CONTEXT_HEADER, MCP_FORWARDED_HEADERS, MCP_REQUEST_ID_HEADER, type AuthResult } from "../../shared/rpc.ts";
 import { authenticateCached } from "./auth-cache.ts";
 import { bearerToken } from "./authenticate.ts";
 import type { RouterEnv } from "./context.ts";
@@ -116,10 +116,13 @@ async function serveProtected(c: Context<RouterEnv>, kind: ProtectedResource["ki
     });
   }
 
+  const headers: Record<string, string> = { [MCP_CONTEXT_HEADER]: JSON.stringify({ org: result.org!, principal, configVersion }), [MCP_REQUEST_ID_HEADER]: requestId };
+  for (const name of MCP_FORWARDED_HEADERS) {
+    const value = c.req.raw.headers.get(name);
+    if (value !== null) headers[name] = value;
+  }
   const body = c.get("body");
-  const forwarded = new Request(c.req.raw, { body: body?.byteLength ? body : null });
-  forwarded.headers.set(MCP_CONTEXT_HEADER, JSON.stringify({ org: result.org!, principal, configVersion }));
-  forwarded.headers.set(MCP_REQUEST_ID_HEADER, requestId);
+  const forwarded = new Request(c.get("url"), { method: c.req.method, headers, body: body?.byteLength ? body : null });
   return adoptMcpAttributes(c, adoptReason(c, await c.env.MCP_PROXY.fetch(forwarded)));
 }
 
