@@ -190,6 +190,40 @@ describe("Streamable HTTP through the gateway (MCP SDK client, API key)", () => 
     await client.close();
   });
 
+  it("resumes an interrupted tool call's stream from the client's Last-Event-ID, forwarding only the protocol's headers upstream", async () => {
+    const init = await rpc("fixture", INIT_2025_03_26);
+    expect(init.status).toBe(200);
+    await init.text();
+    const session = { "mcp-session-id": init.headers.get("mcp-session-id")! };
+    expect((await rpc("fixture", { jsonrpc: "2.0", method: "notifications/initialized" }, session)).status).toBe(202);
+    const call = await rpc("fixture", { jsonrpc: "2.0", id: 21, method: "tools/call", params: { name: "slow_stream", arguments: {}, _meta: { progressToken: "resume" } } }, session);
+    expect(call.headers.get("content-type")).toBe("text/event-stream");
+    // The client drops the stream after the first event, as a lost connection would.
+    const reader = call.body!.getReader();
+    let first = "";
+    while (!/\n\n/.test(first)) first += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    const lastEventId = /^id: (.+)$/m.exec(first)![1]!;
+    await new Promise((resolve) => setTimeout(resolve, 1_300)); // the tool finishes meanwhile
+
+    const resumed = await mesh.request(acme.host, "/mcp/fixture", {
+      method: "GET", token: adaKey,
+      headers: { accept: "text/event-stream", "last-event-id": lastEventId, cookie: "sid=browser-session", "x-client-trace": "t-1", ...session },
+    });
+    expect(resumed.status).toBe(200);
+    const replay = resumed.body!.getReader();
+    let text = "";
+    while (!text.includes("slow stream done")) text += new TextDecoder().decode((await replay.read()).value);
+    await replay.cancel();
+    expect(text).toContain('"progress":5');
+    expect(text).not.toContain('"progress":1,');
+    const upstream = fixture.seen.at(-1)!;
+    expect(upstream["last-event-id"]).toBe(lastEventId);
+    expect(upstream).not.toHaveProperty("cookie");
+    expect(upstream).not.toHaveProperty("x-client-trace");
+    expect(JSON.stringify(upstream)).not.toContain(adaKey);
+  });
+
   it("refuses a key revoked through the admin API on the session's very next request, though it was busy just before", async () => {
     const user = await json(acme.api("/users", { method: "POST", json: { email: "revoked-mid-session@acme.test" } }));
     const key = await json(acme.api("/api-keys", { method: "POST", json: { name: "short-lived", user_id: user.id } }));
