@@ -45,10 +45,10 @@ adminApi.all("*", nameOperation, authenticate, jsonBody, async (c) => {
 
   if (segment === "me") return c.json(principal);
 
-  if (principal.kind !== "admin_token" && !isSelfServiceRequest(c.req.method, new URL(c.req.url).pathname)) {
+  if (principal.kind !== "admin_token" && !isSelfServiceRequest(c.req.method, c.get("url").pathname)) {
     return problem("forbidden", { detail: "The admin API needs an admin token; API keys are for agents", requestId });
   }
-  if (principal.roles.includes("auditor") && !isReadOnlyRequest(c.req.method, new URL(c.req.url).pathname)) {
+  if (principal.roles.includes("auditor") && !isReadOnlyRequest(c.req.method, c.get("url").pathname)) {
     return problem("read_only_role", { detail: "Auditor tokens can only read", requestId });
   }
   const context = { requestId, org: c.get("org"), principal, configVersion: c.get("configVersion") };

@@ -48,7 +48,7 @@ app.route("/org", identity);
 app.route("/org", protectedResources);
 app.route("/operator", operatorHost);
 
-app.notFound((c) => problem("not_found", { detail: `No route ${c.req.method} ${new URL(c.req.url).pathname}`, requestId: c.get("requestId") }));
+app.notFound((c) => problem("not_found", { detail: `No route ${c.req.method} ${c.get("url").pathname}`, requestId: c.get("requestId") }));
 app.onError((error, c) => {
   console.error(JSON.stringify({ level: "error", worker: "router", request_id: c.get("requestId"), error: error.message }));
   return problem("internal_error", { detail: "Something went wrong on our side; quote the request id to support", requestId: c.get("requestId") });

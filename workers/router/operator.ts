@@ -36,7 +36,7 @@ operatorHost.get("/v1/openapi.json", (c) => {
 });
 
 const nameOperation = createMiddleware<RouterEnv>(async (c, next) => {
-  c.set("operation", `operator.${new URL(c.req.url).pathname.split("/")[2] ?? ""}`);
+  c.set("operation", `operator.${c.get("url").pathname.split("/")[2] ?? ""}`);
   await next();
 });
 
