@@ -43,7 +43,7 @@ export const recordRequest = createMiddleware<RouterEnv>(async (c, next) => {
   await next();
 
   c.res.headers.set("x-request-id", requestId);
-  const url = c.get("url") ?? new URL(c.req.url);
+  const url = c.get("url");
   const response = c.res;
   const record = {
     requestId,
