@@ -51,13 +51,14 @@ export default defineConfig({
   test: {
     reporters: ["default", "./test/summary-reporter.ts"],
     projects: [
-      workerProject("auth", "./workers/auth/wrangler.toml", ["workers/auth/**/*.test.ts"]),
+      // The router's admission talks to airlock-auth's OrgState and AuthService: its tests run here, where both are real.
+      workerProject("auth", "./workers/auth/wrangler.toml", ["workers/auth/**/*.test.ts", "workers/router/admission/**/*.test.ts"]),
       workerProject("metrics", "./workers/metrics/wrangler.toml", ["workers/metrics/**/*.test.ts"]),
       workerProject("guardrail", "./workers/guardrail/wrangler.toml", ["workers/guardrail/**/*.test.ts"]),
       workerProject("mcp-proxy", "./workers/mcp-proxy/wrangler.toml", ["workers/mcp-proxy/**/*.test.ts"], [orgStateStandIn, guardrailStandIn]),
       {
         plugins: [cloudflareTest({ miniflare: { compatibilityDate: "2026-11-01" } })],
-        test: { name: "shared", include: ["shared/**/*.test.ts", "workers/router/**/*.test.ts"] },
+        test: { name: "shared", include: ["shared/**/*.test.ts", "workers/router/**/*.test.ts"], exclude: ["workers/router/admission/**"] },
       },
       { test: { name: "eval", include: ["test/eval/**/*.test.ts"], environment: "node" } },
       {

@@ -1,4 +1,4 @@
-// What callers of `AUTH.admit()` / `AUTH.authorizeMany()` say about a request, and the
+// What callers of admission / `AUTH.authorizeMany()` say about a request, and the
 // decision they get back. The engine (Cedar, Airlock schema) lives in workers/auth/policy/.
 
 export const POLICY_ACTIONS = ["invoke_model", "list_tools", "call_tool", "read_resource", "get_prompt", "use_hook", "admin_read", "admin_write"] as const;

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import type { AirlockEvent } from "./events.ts";
 import type { PolicySource } from "./guardrail-engine/policy/source.ts";
+import type { ReservationRequest } from "./limits/limits.ts";
+import type { CounterAmount, LeasedHold, OrgAdmission, VersionLease } from "./limits/protocol.ts";
 import type { ActivePolicy } from "./policy-engine/authorize.ts";
 import type { AlertMessage, InspectInput, InspectResult, RecordFindingsInput } from "./guardrail.ts";
 import type { PolicyAction, PolicyDecision, RequestFacts, ResourceDescriptor } from "./policy.ts";
@@ -25,6 +27,11 @@ export interface AuthenticateInput {
    * their audience is exactly this resource; null (admin API) refuses them.
    */
   resource?: string | null;
+  /**
+   * A config version the caller learned from the org's OrgState (a reservation it asked for
+   * there was stale): authenticate at it or a later one, never an older one this isolate still leases.
+   */
+  min_config_version?: number;
 }
 
 export type AuthResult =
@@ -46,9 +53,9 @@ export type AuthResult =
   | { ok: false; org: Org | null; code: ProblemCode; detail: string };
 
 /**
- * `AUTH.admit()`: authenticate like `authenticate()`, decide one action under the org's
- * active policy set and, when allowed and asked, reserve rate-limit and budget allowance,
- * all in one call.
+ * A model call's admission (the router's, workers/router/admission/): authenticate like
+ * `authenticate()`, decide one action under the org's active policy set and, when allowed and
+ * asked, reserve rate-limit and budget allowance in the org's OrgState.
  */
 export interface AdmitInput extends AuthenticateInput {
   /** The router's request id: names the decision in events and keys the reservation. */
@@ -96,7 +103,7 @@ export type AdmitResult =
   | (AuthResult & { ok: false })
   | (AuthResult & { ok: true; decision: AdmitDecision; limited?: LimitRefusal; reserved?: true });
 
-/** `AUTH.settle()`: the real usage of a reserved request; zeros release it (the call failed). Idempotent per request id. */
+/** The real usage of a reserved request; zeros release it (the call failed). Idempotent per request id. */
 export interface SettleInput {
   org_id: string;
   request_id: string;
@@ -152,16 +159,10 @@ export interface AuthRpc extends HealthRpc, ApiRpc {
   resolveOrg(slug: string): Promise<Org | null>;
   /** Verify a credential on a host: one call, cached per isolate by config version. */
   authenticate(input: AuthenticateInput): Promise<AuthResult>;
-  /** Authenticate and decide one action under the org's active policy set, in one call. */
-  admit(input: AdmitInput): Promise<AdmitResult>;
   /** Decide one action over many resources for one principal (filters a whole `tools/list`). */
   authorizeMany(input: AuthorizeManyInput): Promise<AuthorizeManyResult>;
   /** The org's active policy set at this config version or later, for callers that decide in their own isolate (shared/policy-engine/client.ts). */
   activePolicy(orgId: string, configVersion: number): Promise<ActivePolicy>;
-  /** Settle a reservation `admit()` made to the request's real usage (or release it). */
-  settle(input: SettleInput): Promise<void>;
-  /** Many `settle()`s in one call, as the router batches them after its answers. */
-  settleMany(inputs: SettleInput[]): Promise<void>;
   /** SCIM 2.0 provisioning at `/scim/v2/*` (authenticated by the org's SCIM token). */
   scim(request: Request, context: OrgRequestContext): Promise<Response>;
   /** OAuth 2.1 authorization server, its metadata, and the SSO callback (`/.well-known/*`, `/oauth/*`, `/sso/*`). */
@@ -202,6 +203,18 @@ export type AlertActor = AlertMessage["actor"];
 export interface OrgStateRpc {
   configVersion(): Promise<number>;
   bumpConfigVersion(): Promise<number>;
+  configLease(): Promise<VersionLease>;
+  /** Confirms the caller decided at the current version and, if so and asked, reserves (and may lease allowance). */
+  admit(knownVersion: number | null, reservation: ReservationRequest | null, wantAllowance?: boolean): Promise<OrgAdmission>;
+  /** A reservation's real usage (zeros release it). Idempotent per request id. */
+  settle(requestId: string, tokens: number, costMicros: number): Promise<void>;
+  /** An isolate's allowance lease ends: what it used, and its unsettled holds. Idempotent. */
+  returnLease(leaseId: string, used: CounterAmount[], holds: LeasedHold[]): Promise<void>;
+}
+
+/** A Worker that holds the OrgState binding. */
+export interface OrgStateEnv {
+  ORG_STATE: DurableObjectNamespace;
 }
 
 export function orgStateOf(namespace: DurableObjectNamespace, orgId: string): OrgStateRpc {

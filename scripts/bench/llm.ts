@@ -3,9 +3,9 @@
 //   fixture       POST /v1/chat/completions on the fixture with Node's fetch (the floor)
 //   pass-through  a bare Worker forwarding the same request to the fixture
 //   airlock       POST /llm/openai/v1/chat/completions on acme's host with an API key: the router
-//                 resolves the provider and model from its isolate cache, AUTH.admit() (API key,
-//                 Cedar decision, reservation) and the guardrails on the prompt (in the router's
-//                 isolate, under the org's policy) run together, the org's sealed key goes
+//                 resolves the provider and model from its isolate cache, admits the call in its
+//                 own isolate (API key, Cedar decision, reservation from an allowance lease) while
+//                 the guardrails check the prompt (under the org's policy), the org's sealed key goes
 //                 upstream, the answer passes the guardrails (direction response)
 //                 and usage, cost, settle and the event happen after the response (waitUntil).
 // Scenarios: non-streaming at concurrency 1 (p50/p99, µs) and 32 (req/s); streaming time to

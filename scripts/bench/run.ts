@@ -49,7 +49,6 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { DIST, ROOT, bundleAll, kib, type Bundle } from "../build/bundle.ts";
-import { admitBench } from "./admit.ts";
 import { authCaller, bareWorkers, inspectCaller } from "./bare-workers.ts";
 import { benchPrompts, mixedDocument, sha256 } from "./documents.ts";
 import { startFixture, type Fixture } from "./fixture.ts";
@@ -753,11 +752,6 @@ if (code === 0) code = await mcpBench({ requests: REQUESTS, warmup: WARMUP, roun
 // The policy engine (issue 5) in a Miniflare of its own, likewise.
 if (code === 0) code = await benchPolicy({ out: join(dirname(args.out), "bench-policy.json") }).then(() => 0, (error: unknown) => {
   console.error("\npolicy bench failed:", error);
-  return 1;
-});
-// AUTH.admit() with and without a limit reservation (issue 6) in a Miniflare of its own, likewise.
-if (code === 0) code = await admitBench({ requests: REQUESTS, warmup: WARMUP, rounds: ROUNDS, out: join(dirname(args.out), "bench-admit.json") }).catch((error: unknown) => {
-  console.error("\nadmit bench failed:", error);
   return 1;
 });
 // Everything is closed; if a stray handle still holds the loop, do not hang the caller.

@@ -7,7 +7,7 @@ const Id = z.string().min(1).max(200);
 const Tags = z.array(z.string().min(1).max(100)).max(50).optional();
 const ServerRef = z.strictObject({ id: Id, tags: Tags });
 
-/** A resource as `AUTH.admit()` callers describe it (shared/policy.ts `ResourceDescriptor`). */
+/** A resource as admission callers describe it (shared/policy.ts `ResourceDescriptor`). */
 export const ResourceDescriptorSchema = z
   .discriminatedUnion("type", [
     z.strictObject({

@@ -1,12 +1,15 @@
 import { orgVersionCache } from "../org-cache.ts";
-import type { AuthRpc, AuthorizeManyInput, AuthorizeManyResult } from "../rpc.ts";
+import type { PolicyAction, RequestFacts, ResourceDescriptor } from "../policy.ts";
+import type { Principal } from "../principal.ts";
+import type { AdmitDecision, AuthRpc, AuthorizeManyInput, AuthorizeManyResult } from "../rpc.ts";
 import { authorizeWith, prepare, type ActivePolicy, type DecisionRecorder } from "./authorize.ts";
+import { decisionEvent, emitDecision } from "./decision-event.ts";
 
 /**
- * Policy where the request is. The MCP gateway decides its lists and calls in its own
- * isolate: a round trip to airlock-auth per request cost more than the decision. airlock-auth
- * still owns the policies: it hands out an org's active set once per config version
- * (`AUTH.activePolicy`), and decisions are recorded as the same events it records.
+ * Policy where the request is. The MCP gateway decides its lists and calls, and the router its
+ * model calls, in their own isolates: a round trip to airlock-auth per request cost more than
+ * the decision. airlock-auth still owns the policies: it hands out an org's active set once per
+ * config version (`AUTH.activePolicy`), and decisions are recorded as the same events it records.
  */
 export interface PolicyContext extends DecisionRecorder {
   auth: Pick<AuthRpc, "activePolicy">;
@@ -19,4 +22,24 @@ export async function authorize(ctx: PolicyContext, input: AuthorizeManyInput): 
   const { org_id: orgId, configVersion } = input;
   const active = await activeAt(orgId, configVersion, () => ctx.auth.activePolicy(orgId, configVersion));
   return authorizeWith(prepare(orgId, active), input, ctx);
+}
+
+/** One admission's decision, and how to record it once the admission is final (it may be decided again at a newer version). */
+export interface SingleDecision {
+  decision: AdmitDecision;
+  record(): void;
+}
+
+/** One action on one resource (a model call's admission), decided here under the org's active set. */
+export async function decideOne(
+  ctx: PolicyContext,
+  input: { requestId: string; org: { id: string; slug: string }; configVersion: number; principal: Principal; action: PolicyAction; resource: ResourceDescriptor; facts?: RequestFacts },
+): Promise<SingleDecision> {
+  const active = await activeAt(input.org.id, input.configVersion, () => ctx.auth.activePolicy(input.org.id, input.configVersion));
+  const { engine, set, mode } = prepare(input.org.id, active);
+  const facts = { ...input.facts, now: input.facts?.now ?? new Date() };
+  const decided = engine.decide(set, { ...facts, principal: input.principal, action: input.action, resource: input.resource });
+  const decision: AdmitDecision = { ...decided, policy_version: set.version, mode };
+  const record = { requestId: input.requestId, org: input.org, principal: input.principal, action: input.action, facts, version: set.version, mode, inputAttributes: engine.inputAttributes };
+  return { decision, record: () => ctx.waitUntil(emitDecision(ctx.events, () => decisionEvent(record, input.resource, decision))) };
 }

@@ -1,7 +1,7 @@
 // Issue 5's story: a security lead writes "only the sre team may call tools of the prod-db
 // server, and never outside 08:00–18:00 UTC; nobody sends prompts to consumer models" in
 // Cedar, tests it, simulates it against recorded traffic, ships it as a new version that
-// admit()/authorizeMany() honour at once, and rolls back in one call.
+// the model gateway and authorizeMany() honour at once, and rolls back in one call.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PolicyAction, PolicyDecision, RequestFacts, ResourceDescriptor } from "../../shared/policy.ts";
 import type { Principal } from "../../shared/principal.ts";
@@ -13,9 +13,6 @@ interface AuthRpc {
   authenticate(input: { host: { kind: "org"; slug: string }; credential: string; userAgent: string | null }): Promise<
     { ok: true; principal: Principal; configVersion: number } | { ok: false; detail: string }
   >;
-  admit(input: {
-    request_id: string; host: { kind: "org"; slug: string }; credential: string; userAgent: string; action: PolicyAction; resource_entity: ResourceDescriptor; facts?: RequestFacts;
-  }): Promise<{ ok: boolean; decision?: PolicyDecision & { policy_version: number; mode: string } }>;
   authorizeMany(input: {
     request_id: string; org_id: string; configVersion: number; principal: Principal; action: PolicyAction; resources: ResourceDescriptor[]; facts?: RequestFacts;
   }): Promise<{ policy_version: number; mode: string; decisions: PolicyDecision[] }>;
@@ -66,20 +63,40 @@ async function json<T = any>(res: MeshResponse, status: number): Promise<T> {
   return JSON.parse(body) as T;
 }
 
+/** The request's policy decision event (OCSF 3003), once it is in the audit log. */
+async function decisionEventOf(requestId: string) {
+  for (let i = 0; i < 75; i++) {
+    const page = await json(await acme.api(`/audit-events?request_id=${requestId}`), 200);
+    const event = page.data.find((e: { class_uid: number }) => e.class_uid === 3003);
+    if (event) return event;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`no policy decision event for request ${requestId}`);
+}
+
 async function activeEtag() {
   return (await acme.api("/policies/active")).headers.get("etag")!;
 }
 
-const admit = (who: "sam" | "dev", resource: ResourceDescriptor, hour = 10) =>
-  auth.admit({
-    request_id: `req_${crypto.randomUUID()}`, host: { kind: "org", slug: "acme" }, credential: keys[who], userAgent: "claude-cli/2.0.1 (external, cli)",
-    action: resource.type === "Model" ? "invoke_model" : "call_tool", resource_entity: resource, facts: { now: new Date(at(hour)) },
+/** One decision for one resource, as a gateway makes it: the caller authenticated, then decided under the org's active set. */
+async function decide(who: "sam" | "dev", resource: ResourceDescriptor, hour = 10, extra: { requestId?: string; input?: Record<string, unknown> } = {}) {
+  const caller = await auth.authenticate({ host: { kind: "org", slug: "acme" }, credential: keys[who], userAgent: "claude-cli/2.0.1 (external, cli)" });
+  if (!caller.ok) throw new Error(caller.detail);
+  const facts: RequestFacts = { now: new Date(at(hour)), ...(extra.input ? { input: extra.input } : {}) };
+  const result = await auth.authorizeMany({
+    request_id: extra.requestId ?? `req_${crypto.randomUUID()}`, org_id: acme.id, configVersion: caller.configVersion, principal: caller.principal,
+    action: resource.type === "Model" ? "invoke_model" : "call_tool", resources: [resource], facts,
   });
+  return { decision: { ...result.decisions[0]!, policy_version: result.policy_version, mode: result.mode } };
+}
 
 beforeAll(async () => {
   mesh = await startMesh();
   acme = await mesh.createOrg("acme");
   auth = ((await mesh.server.getWorker("airlock-router").getEnv()) as unknown as { AUTH: AuthRpc }).AUTH;
+  // `consumer` in the org's catalog: the starter templates refuse it before any provider is asked (nothing listens here).
+  const chatgpt = await json(await acme.api("/providers", { method: "POST", json: { name: "chatgpt", kind: "openai", base_url: "http://127.0.0.1:9", credential: "sk-never-used-0123456789", consumer: true } }), 201);
+  await json(await acme.api("/models", { method: "POST", json: { name: "gpt-5", deployments: [{ provider_id: chatgpt.id, model: "gpt-5" }] } }), 201);
   const sre = await json(await acme.api("/teams", { method: "POST", json: { name: "sre" } }), 201);
   const web = await json(await acme.api("/teams", { method: "POST", json: { name: "web" } }), 201);
   for (const [who, team] of [["sam", sre], ["dev", web]] as const) {
@@ -94,14 +111,15 @@ describe("policies", () => {
   it("starts on the starter templates (version 0) and records every decision", async () => {
     const active = await json(await acme.api("/policies/active"), 200);
     expect(active).toMatchObject({ version: 0, mode: "enforce", activated_at: null });
-    const decided = await admit("dev", query);
-    expect(decided).toMatchObject({ ok: true, decision: { decision: "allow", determining: [STARTER], policy_version: 0, mode: "enforce" } });
-    const requestId = `req_${crypto.randomUUID()}`;
-    await auth.admit({
-      request_id: requestId, host: { kind: "org", slug: "acme" }, credential: keys.dev, userAgent: "cursor/1.7",
-      action: "invoke_model", resource_entity: consumer, facts: { now: new Date(at(10)) },
+    const decided = await decide("dev", query);
+    expect(decided).toMatchObject({ decision: { decision: "allow", determining: [STARTER], policy_version: 0, mode: "enforce" } });
+    // A model call through the gateway: refused before any provider is asked, and its decision recorded.
+    const refused = await mesh.request(acme.host, "/llm/chatgpt/v1/chat/completions", {
+      method: "POST", token: keys.dev, headers: { "user-agent": "cursor/1.7" }, json: { model: "gpt-5", messages: [{ role: "user", content: "hi" }] },
     });
-    const event = await mesh.auditEventOf(acme, requestId);
+    expect(refused.status).toBe(403);
+    const requestId = refused.headers.get("x-request-id")!;
+    const event = await decisionEventOf(requestId);
     expect(event).toMatchObject({
       class_uid: 3003, type_uid: 300399, metadata: { correlation_uid: requestId },
       airlock: {
@@ -129,7 +147,7 @@ describe("policies", () => {
     expect(run.results[2]).toMatchObject({ name: "web may not query prod-db", decision: "deny", determining: ["prod-db-sre-only"], passed: true });
 
     // Traffic under the starter templates: dev queried prod-db (allowed then), listed tools.
-    await admit("dev", query);
+    await decide("dev", query);
     const dev = await auth.authenticate({ host: { kind: "org", slug: "acme" }, credential: keys.dev, userAgent: null });
     if (!dev.ok) throw new Error(dev.detail);
     const tools: ResourceDescriptor[] = [query, search, { type: "Tool", id: "migrate", server: { id: "prod-db" } }];
@@ -142,7 +160,7 @@ describe("policies", () => {
     const sim = await json(await acme.api("/policies/simulate", { method: "POST", json: { text: POLICY, from } }), 200);
     expect(sim.version).toBeNull();
     expect(sim.truncated).toBe(false);
-    // dev's prod-db calls (two admits, two tools of the list) flip; the consumer model was already denied.
+    // dev's prod-db calls (two calls, two tools of the list) flip; the consumer model was already denied.
     expect(sim.changed).toBeGreaterThanOrEqual(4);
     expect(sim.by_action).toContainEqual({ action: "call_tool", allow_to_deny: sim.changed, deny_to_allow: 0 });
     expect(sim.by_resource).toContainEqual(expect.objectContaining({ resource: "Tool prod-db/query", allow_to_deny: 3 }));
@@ -168,11 +186,11 @@ describe("policies", () => {
     // The old ETag is stale now: a second admin acting on what they read loses.
     expect((await acme.api("/policies/0/activate", { method: "POST", headers: { "if-match": etag } })).status).toBe(412);
 
-    // admit() and authorizeMany() honour it on the next request.
-    expect(await admit("sam", query)).toMatchObject({ decision: { decision: "allow", policy_version: 1 } });
-    expect(await admit("sam", query, 22)).toMatchObject({ decision: { decision: "deny", determining: ["prod-db-office-hours"] } });
-    expect(await admit("dev", query)).toMatchObject({ decision: { decision: "deny", determining: ["prod-db-sre-only"], mode: "enforce" } });
-    expect(await admit("sam", consumer)).toMatchObject({ decision: { decision: "deny", determining: ["no-consumer-models"] } });
+    // Decisions honour it on the next request.
+    expect(await decide("sam", query)).toMatchObject({ decision: { decision: "allow", policy_version: 1 } });
+    expect(await decide("sam", query, 22)).toMatchObject({ decision: { decision: "deny", determining: ["prod-db-office-hours"] } });
+    expect(await decide("dev", query)).toMatchObject({ decision: { decision: "deny", determining: ["prod-db-sre-only"], mode: "enforce" } });
+    expect(await decide("sam", consumer)).toMatchObject({ decision: { decision: "deny", determining: ["no-consumer-models"] } });
     const many = await auth.authorizeMany({ request_id: "req_list_2", org_id: acme.id, configVersion: (await auth.authenticate({ host: { kind: "org", slug: "acme" }, credential: keys.dev, userAgent: null }) as { configVersion: number }).configVersion, principal: dev.principal, action: "call_tool", resources: tools, facts: { now: new Date(at(10)) } });
     expect(many).toMatchObject({ policy_version: 1, mode: "enforce" });
     expect(many.decisions.map((d) => d.decision)).toEqual(["deny", "allow", "deny"]);
@@ -192,11 +210,11 @@ describe("policies", () => {
     const logOnly = await json(await acme.api("/policies", { method: "POST", json: { text: POLICY, message: "trial run", tests: TESTS, mode: "log_only" } }), 201);
     expect(logOnly.diff).toBe("");
     await json(await acme.api(`/policies/${logOnly.version}/activate`, { method: "POST", headers: { "if-match": await activeEtag() } }), 200);
-    expect(await admit("dev", query)).toMatchObject({ decision: { decision: "deny", determining: ["prod-db-sre-only"], mode: "log_only", policy_version: logOnly.version } });
+    expect(await decide("dev", query)).toMatchObject({ decision: { decision: "deny", determining: ["prod-db-sre-only"], mode: "log_only", policy_version: logOnly.version } });
 
     // Roll back to the starter templates: dev may query prod-db again.
     await json(await acme.api("/policies/0/activate", { method: "POST", headers: { "if-match": await activeEtag() } }), 200);
-    expect(await admit("dev", query)).toMatchObject({ decision: { decision: "allow", policy_version: 0, mode: "enforce" } });
+    expect(await decide("dev", query)).toMatchObject({ decision: { decision: "allow", policy_version: 0, mode: "enforce" } });
 
     const list = await json(await acme.api("/policies?limit=2"), 200);
     expect(list.data.map((v: { version: number }) => v.version)).toEqual([logOnly.version, logOnly.version - 1]);
@@ -224,15 +242,12 @@ when { context has input && context.input has sql && context.input.sql like "*DR
     expect(created.input).toEqual({ sql: "String" });
     await json(await acme.api(`/policies/${created.version}/activate`, { method: "POST", headers: { "if-match": await activeEtag() } }), 200);
     const requestId = `req_${crypto.randomUUID()}`;
-    const dropped = await auth.admit({
-      request_id: requestId, host: { kind: "org", slug: "acme" }, credential: keys.sam, userAgent: "claude-cli/2.0.1 (external, cli)",
-      action: "call_tool", resource_entity: query, facts: { now: new Date(at(10)), input: { sql: "DROP TABLE users", password: "hunter2" } },
-    });
+    const dropped = await decide("sam", query, 10, { requestId, input: { sql: "DROP TABLE users", password: "hunter2" } });
     expect(dropped).toMatchObject({ decision: { decision: "deny", determining: ["no-drop"], policy_version: created.version } });
     const event = await mesh.auditEventOf(acme, requestId);
     expect(event.airlock.policy.replay.facts.input).toEqual({ sql: "DROP TABLE users" });
     expect(JSON.stringify(event)).not.toContain("hunter2");
-    expect(await admit("sam", query)).toMatchObject({ decision: { decision: "allow" } });
+    expect(await decide("sam", query)).toMatchObject({ decision: { decision: "allow" } });
   });
 
   it("lets auditors read, test and simulate, and not write", async () => {

@@ -3,8 +3,6 @@ import { database } from "../../shared/db/index.ts";
 import type { Org } from "../../shared/principal.ts";
 import type { ActivePolicy } from "../../shared/policy-engine/authorize.ts";
 import type {
-  AdmitInput,
-  AdmitResult,
   ApiContext,
   AuthenticateInput,
   AuthorizeManyInput,
@@ -13,7 +11,6 @@ import type {
   AuthRpc,
   Health,
   OrgRequestContext,
-  SettleInput,
 } from "../../shared/rpc.ts";
 import { api } from "./api/index.ts";
 import { verifyAccessToken } from "./oauth/access-token.ts";
@@ -21,9 +18,8 @@ import { serveIdentity } from "./oauth/index.ts";
 import { serveScim } from "./scim/index.ts";
 import { verifyCredential, verifyOperator } from "./credentials.ts";
 import type { Env } from "./env.ts";
-import { admitWithLimits, settleReservation } from "./limits/admission.ts";
 import { currentVersion, leaseEnd } from "./limits/version-lease.ts";
-import { activePolicySet, admitDecision, authorizeMany, recordAdmission } from "./policy/index.ts";
+import { activePolicySet, authorizeMany } from "./policy/index.ts";
 import { resolveOrg } from "./orgs.ts";
 
 export { OrgState } from "./org-state.ts";
@@ -39,7 +35,8 @@ export class AuthService extends WorkerEntrypoint<Env> implements AuthRpc {
   }
 
   async authenticate(input: AuthenticateInput): Promise<AuthResult> {
-    const result = await this.#authenticate(input, (orgId) => currentVersion(this.env, orgId, (promise) => this.ctx.waitUntil(promise)));
+    // Never older than a version the caller learned from the OrgState itself (min_config_version).
+    const result = await this.#authenticate(input, (orgId) => currentVersion(this.env, orgId, (promise) => this.ctx.waitUntil(promise), input.min_config_version));
     if (!result.ok || !result.org) return result;
     // The answer holds while this isolate's lease on the version it was decided at runs.
     const leased = leaseEnd(result.org.id, result.configVersion);
@@ -47,7 +44,7 @@ export class AuthService extends WorkerEntrypoint<Env> implements AuthRpc {
     return leased === null ? answer : { ...answer, fresh_until: Math.min(leased, expiry ?? leased) };
   }
 
-  /** authenticate() at the config version `versionOf` gives (leased, or confirmed by admit() afterwards). Private: not RPC. */
+  /** authenticate() at the config version `versionOf` gives. Private: not RPC. */
   async #authenticate(input: AuthenticateInput, versionOf: (orgId: string) => Promise<number>): Promise<AuthResult> {
     if (input.host.kind === "operator") {
       if (!input.credential) return { ok: false, org: null, code: "unauthenticated", detail: "Send the operator token as `Authorization: Bearer …`" };
@@ -66,25 +63,6 @@ export class AuthService extends WorkerEntrypoint<Env> implements AuthRpc {
     return verifyAccessToken(db, this.env, org, version, input.credential, input.resource, input.userAgent);
   }
 
-  admit(input: AdmitInput): Promise<AdmitResult> {
-    // At most one OrgState round trip, none while the isolate's version lease runs (limits/admission.ts).
-    const waitUntil = (promise: Promise<unknown>) => this.ctx.waitUntil(promise);
-    return admitWithLimits(this.env, input, waitUntil, async (versionOf) => this.#decide(input, await this.#authenticate(input, versionOf))).then(
-      recordAdmission(this.env.EVENTS, this.ctx),
-    );
-  }
-
-  /** admit()'s policy decision for the principal authenticate found. */
-  async #decide(input: AdmitInput, auth: AuthResult): Promise<AdmitResult> {
-    if (!auth.ok) return auth;
-    if (!auth.org) return { ok: false, org: null, code: "forbidden", detail: "The operator is not subject to an org's policies; admit() is for org hosts" };
-    const decision = await admitDecision(this.env.DB, {
-      requestId: input.request_id, org: auth.org, configVersion: auth.configVersion, principal: auth.principal,
-      action: input.action, resource: input.resource_entity, ...(input.facts ? { facts: input.facts } : {}),
-    });
-    return { ...auth, decision };
-  }
-
   authorizeMany(input: AuthorizeManyInput): Promise<AuthorizeManyResult> {
     return authorizeMany(this.env, this.ctx, input);
   }
@@ -92,21 +70,6 @@ export class AuthService extends WorkerEntrypoint<Env> implements AuthRpc {
   async activePolicy(orgId: string, configVersion: number): Promise<ActivePolicy> {
     const { version, text, mode, input, compiled } = await activePolicySet(database(this.env.DB), orgId, configVersion);
     return { version, text, mode, input, compiled };
-  }
-
-  /** Called by the router in waitUntil after the response; routes to the org's OrgState. */
-  settle(input: SettleInput): Promise<void> {
-    return settleReservation(this.env, input);
-  }
-
-  /** Settlements the router gathered: each applies on its own, and one that fails is reported without holding back the rest. */
-  async settleMany(inputs: SettleInput[]): Promise<void> {
-    const outcomes = await Promise.allSettled(inputs.map((input) => settleReservation(this.env, input)));
-    outcomes.forEach((outcome, i) => {
-      if (outcome.status === "rejected") {
-        console.error(JSON.stringify({ level: "error", worker: "auth", error: "settle failed", request_id: inputs[i]!.request_id, detail: String(outcome.reason) }));
-      }
-    });
   }
 
   api(request: Request, context: ApiContext): Promise<Response> {

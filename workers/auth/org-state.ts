@@ -1,29 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
-import type { LimitRefusal, OrgStateRpc } from "../../shared/rpc.ts";
+import type { ReservationRequest } from "../../shared/limits/limits.ts";
+import type { CounterAmount, LeasedHold, OrgAdmission, VersionLease } from "../../shared/limits/protocol.ts";
+import type { OrgStateRpc } from "../../shared/rpc.ts";
 import type { Env } from "./env.ts";
-import { LeaseLedger, type AllowanceGrant, type CounterAmount, type LeasedHold } from "./limits/lease-ledger.ts";
+import { LeaseLedger } from "./limits/lease-ledger.ts";
 import { HOLD_MS, Ledger, RECORD_MS, type CounterRow } from "./limits/ledger.ts";
-import type { ReservationRequest } from "./limits/limits.ts";
-import type { VersionLease } from "./limits/version-lease.ts";
 
 /** How long an isolate may decide at a config version without asking again, unless the CONFIG_LEASE_MS var says otherwise. */
 const DEFAULT_LEASE_MS = 250;
 /** An allowance lease lasts this many version leases (2 s by default): it is spent only while one runs, and renewing that is cheap. */
 const ALLOWANCE_LEASES = 8;
-
-/**
- * `admit()`'s answer: the current config version, leased to the caller for `lease_ms` (as
- * `configLease()` does), and, when a reservation was asked at that version, whether a limit refused it.
- */
-export interface OrgAdmission {
-  configVersion: number;
-  lease_ms: number;
-  /** The caller decided at another version: nothing was reserved; decide again at `configVersion`. */
-  stale: boolean;
-  refusal: LimitRefusal | null;
-  /** Asked for and granted with the reservation: allowance the caller may spend locally (limits/allowance.ts). */
-  allowance?: AllowanceGrant;
-}
 
 /**
  * One per org. Holds the org's config version: every admin write bumps it, and every

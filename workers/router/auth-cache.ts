@@ -25,7 +25,8 @@ export async function authenticateCached(auth: AuthRpc, input: AuthenticateInput
   if (!input.credential || input.host.kind !== "org") return auth.authenticate(input);
   const key = await sha256Hex(`${input.host.slug}\n${input.resource ?? ""}\n${input.userAgent ?? ""}\n${input.credential}`);
   const now = Date.now();
-  const hit = entries.get(key);
+  // A caller that learned of a newer config version asks airlock-auth again, and keeps that answer.
+  const hit = input.min_config_version === undefined ? entries.get(key) : undefined;
   if (hit && now < hit.until) {
     // In its second half, renew it off the critical path so a busy client never waits on airlock-auth.
     if (now - hit.obtainedAt > (hit.until - hit.obtainedAt) / 2 && !refreshing.has(key)) {

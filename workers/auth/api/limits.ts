@@ -4,9 +4,9 @@ import { decodeCursor, iso, toPage } from "../../../shared/api/cursor.ts";
 import { limitRoutes } from "../../../shared/api/limits.ts";
 import { schema, type OrgScope } from "../../../shared/db/index.ts";
 import { ProblemError } from "../../../shared/problem.ts";
-import { LIMITS, type LimitName, type LimitScope } from "../limits/limits.ts";
-import { limitsOf } from "../limits/rules.ts";
-import { windowEnd, windowStart } from "../limits/windows.ts";
+import { LIMITS, type LimitName, type LimitScope } from "../../../shared/limits/limits.ts";
+import { limitsOf } from "../../../shared/limits/rules.ts";
+import { windowEnd, windowStart } from "../../../shared/limits/windows.ts";
 import { orgState } from "../org-state.ts";
 import { scopeOf, type AuthApiApp } from "./app.ts";
 

@@ -1,20 +1,15 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
-import { beforeAll, describe, expect, it, vi } from "vitest";
-import { database, schema } from "../../../shared/db/index.ts";
-import type { AdmitInput, AdmitResult, AuthRpc } from "../../../shared/rpc.ts";
-import { mintToken } from "../../../shared/tokens.ts";
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { ReservationRequest, ScopeLimits } from "../../../shared/limits/limits.ts";
+import type { CounterAmount } from "../../../shared/limits/protocol.ts";
+import { windowStart } from "../../../shared/limits/windows.ts";
 import type { Env } from "../env.ts";
 import { orgState, type OrgState } from "../org-state.ts";
-import type { CounterAmount } from "./lease-ledger.ts";
-import type { ReservationRequest, ScopeLimits } from "./limits.ts";
-import { windowStart } from "./windows.ts";
 
-// Allowance leases: the OrgState's side (grant, give back, early settlements, leases never
-// given back) and the isolate's (admissions and settlements with no OrgState write).
+// Allowance leases, the OrgState's side: grant, give back, early settlements, leases never
+// given back. The isolate's side is the router's (workers/router/admission/admit.test.ts).
 const testEnv = env as unknown as Env;
-const auth = (exports as unknown as { AuthService: AuthRpc }).AuthService;
-const db = database(testEnv.DB);
 
 // A lease covers the current minute's counters too (tracked, unlimited here): start clear of the minute's edge.
 beforeAll(async () => {
@@ -116,60 +111,5 @@ describe("OrgState allowance leases", () => {
     expect(await costToday(orgId)).toMatchObject({ used: 10_000, reserved: 1_000 });
     await stub.returnLease(allowance!.lease_id, [dayCounter(orgId, 2_000)], []);
     expect(await costToday(orgId)).toMatchObject({ used: 2_000, reserved: 1_000 });
-  });
-});
-
-describe("AUTH.admit() and settle() from an allowance lease", () => {
-  async function seedOrg(usdPerDayMicros: number) {
-    const unique = crypto.randomUUID().slice(0, 8);
-    const now = Date.now();
-    const org = { id: `org_${unique}`, slug: `allowance-${unique}`, name: "Allowance" };
-    await db.insert(schema.orgs).values({ ...org, createdAt: now });
-    const key = await mintToken("api_key");
-    await db.insert(schema.apiKeys).values({ id: key.id, orgId: org.id, name: "agent", secretHash: key.hash, hint: key.hint, createdAt: now });
-    await db.insert(schema.limitRules).values({ id: `lr_${crypto.randomUUID()}`, orgId: org.id, scope: "org", scopeId: null, usdPerDayMicros, createdAt: now, updatedAt: now });
-    const input = (): AdmitInput => ({
-      host: { kind: "org", slug: org.slug },
-      credential: key.token,
-      userAgent: "allowance-test/1",
-      request_id: `${org.id}-${crypto.randomUUID()}`,
-      action: "invoke_model",
-      resource_entity: { type: "Model", id: "gpt-4o-mini", provider: { id: "openai", kind: "openai", consumer: false } },
-      reserve: { tokens: 100, cost_micros: 10_000 },
-    });
-    return { org, input };
-  }
-  const reserved = (r: AdmitResult) => r.ok && r.reserved === true && !r.limited;
-
-  it("admits and settles without writing to the OrgState, and gives the lease back with its holds", async () => {
-    // $1.60 a day: slices of $0.10, ten calls of $0.01.
-    const { org, input } = await seedOrg(1_600_000);
-    const first = input();
-    expect(reserved(await auth.admit(first))).toBe(true);
-    expect(await costToday(org.id)).toMatchObject({ used: 0, reserved: 10_000 + 100_000 });
-
-    const local = Array.from({ length: 5 }, input);
-    for (const call of local) expect(reserved(await auth.admit(call))).toBe(true);
-    for (const call of local.slice(0, 3)) await auth.settle({ org_id: org.id, request_id: call.request_id, tokens: 40, cost_micros: 4_000 });
-    // Five admissions and three settlements, and the OrgState's counter has not moved.
-    expect(await costToday(org.id)).toMatchObject({ used: 0, reserved: 110_000 });
-    expect(await reservationState(org.id, local[0]!.request_id)).toBeNull();
-
-    // The lease runs out: the three settled count as used, the two still out become reservations.
-    await vi.waitFor(async () => expect(await costToday(org.id)).toMatchObject({ used: 12_000, reserved: 10_000 + 20_000 }), { timeout: 5_000, interval: 100 });
-    expect(await reservationState(org.id, local[3]!.request_id)).toBe("held");
-    for (const call of [first, ...local.slice(3)]) await auth.settle({ org_id: org.id, request_id: call.request_id, tokens: 40, cost_micros: 4_000 });
-    expect(await costToday(org.id)).toMatchObject({ used: 24_000, reserved: 0 });
-  }, 15_000);
-
-  it("gives a lease back as soon as the org's config version changes", async () => {
-    const { org, input } = await seedOrg(1_600_000);
-    expect(reserved(await auth.admit(input()))).toBe(true);
-    const out = input();
-    expect(reserved(await auth.admit(out))).toBe(true);
-    await orgState(testEnv, org.id).bumpConfigVersion();
-    expect(reserved(await auth.admit(input()))).toBe(true);
-    // Well before the lease's own end (8 version leases), the hold it kept is the OrgState's.
-    await vi.waitFor(async () => expect(await reservationState(org.id, out.request_id)).toBe("held"), { timeout: 1_000, interval: 20 });
   });
 });

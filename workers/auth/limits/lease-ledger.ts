@@ -1,35 +1,10 @@
+import { amountOf, LIMITS, type ReservationRequest } from "../../../shared/limits/limits.ts";
+import { refOf, type AllowanceGrant, type CounterAmount, type CounterRef, type LeasedHold } from "../../../shared/limits/protocol.ts";
+import { windowStart } from "../../../shared/limits/windows.ts";
 import type { ReservationEstimate } from "../../../shared/rpc.ts";
-import { addToCounter, RECORD_MS, type CounterRef, type Ledger } from "./ledger.ts";
-import { amountOf, LIMITS, type LimitScope, type Metric, type ReservationRequest } from "./limits.ts";
-import { windowStart, type WindowKind } from "./windows.ts";
+import { addToCounter, RECORD_MS, type Ledger } from "./ledger.ts";
 
-/** A counter and an amount on it, as RPC carries it (a tuple would arrive as a plain array). */
-export interface CounterAmount {
-  scope: LimitScope;
-  scope_id: string;
-  metric: Metric;
-  win: WindowKind;
-  window_start: number;
-  amount: number;
-}
-export const refOf = (c: CounterAmount): CounterRef => [c.scope, c.scope_id, c.metric, c.win, c.window_start, c.amount];
 const amountAt = ([scope, scope_id, metric, win, window_start, amount]: CounterRef): CounterAmount => ({ scope, scope_id, metric, win, window_start, amount });
-
-/** An allowance lease: counted as reserved here, spent by one isolate locally. `counters` are each counter's grant (0: tracked, not limited). */
-export interface AllowanceGrant {
-  lease_id: string;
-  /** How long the isolate may spend it, from when it sent the call. */
-  lease_ms: number;
-  /** When this object counts it as wholly used unless given back (its clock). */
-  expires_at: number;
-  counters: CounterAmount[];
-}
-
-/** A hold an isolate had not settled when its lease ended: its counters carry the request's estimate. */
-export interface LeasedHold {
-  request_id: string;
-  counters: CounterAmount[];
-}
 
 /** A slice is this fraction of a limit … */
 const SLICE_OF_LIMIT = 16;

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { Env } from "../env.ts";
 import { orgState, type OrgState } from "../org-state.ts";
 import { HOLD_MS, Ledger, RECORD_MS } from "./ledger.ts";
-import type { ReservationRequest, ScopeLimits } from "./limits.ts";
+import type { ReservationRequest, ScopeLimits } from "../../../shared/limits/limits.ts";
 
 const testEnv = env as unknown as Env;
 /** 2026-11-25 10:00:30 UTC: mid-minute, mid-day, mid-month. */

@@ -1,14 +1,13 @@
+import { amountOf, LIMITS, type LimitName, type LimitScope, type Metric, type ReservationRequest, type ScopeLimits } from "../../../shared/limits/limits.ts";
+import type { CounterRef } from "../../../shared/limits/protocol.ts";
+import { pruneBefore, WINDOWS, windowEnd, windowStart, type WindowKind } from "../../../shared/limits/windows.ts";
 import type { LimitRefusal, ReservationEstimate } from "../../../shared/rpc.ts";
-import { amountOf, LIMITS, type LimitName, type LimitScope, type Metric, type ReservationRequest, type ScopeLimits } from "./limits.ts";
-import { pruneBefore, WINDOWS, windowEnd, windowStart, type WindowKind } from "./windows.ts";
 
 /** A held reservation a caller never settled (it crashed) is released after this, never before. */
 export const HOLD_MS = 10 * 60_000;
 /** Settled, released and refused reservations are remembered this long, so a repeated reserve or settle stays a no-op. */
 export const RECORD_MS = 60 * 60_000;
 
-/** One counter a reservation added to: which row, and the amount it holds there (or, in an allowance lease, was granted or used). */
-export type CounterRef = [scope: LimitScope, scopeId: string, metric: Metric, win: WindowKind, windowStart: number, amount: number];
 type State = "held" | "settled" | "released" | "expired" | "refused";
 
 export type CounterRow = {

@@ -1,16 +1,8 @@
-import type { Env } from "../env.ts";
-import { orgState } from "../org-state.ts";
+import { orgStateOf, type OrgStateEnv } from "../../../shared/rpc.ts";
+import type { VersionLease } from "../../../shared/limits/protocol.ts";
 
-/**
- * What the OrgState grants with its config version: this isolate may decide at `version`
- * for `lease_ms` from the moment it sent the call, without asking again. The OrgState's
- * `bumpConfigVersion()` answers only once every lease on an older version has run out, so
- * when an admin write's HTTP answer arrives, no isolate anywhere still decides at the old one.
- */
-export interface VersionLease {
-  version: number;
-  lease_ms: number;
-}
+// The org's config version as this isolate may decide at it, leased from the OrgState
+// (shared/limits/protocol.ts). The router reuses airlock-auth's answers while it runs (fresh_until).
 
 /**
  * Org id → the version last leased to this isolate, and until when by this isolate's clock.
@@ -34,11 +26,6 @@ export function leaseEnd(orgId: string, version: number): number | null {
   return lease && lease.version === version ? lease.until : null;
 }
 
-/** The version this isolate last saw (lease run out or not): the one to decide at before confirming it with the OrgState. */
-export function lastVersion(orgId: string): number | undefined {
-  return leases.get(orgId)?.version;
-}
-
 /** Remembers a lease granted by a call sent at `sentAt`. */
 export function recordLease(orgId: string, lease: VersionLease, sentAt: number): void {
   if (leases.size >= MAX_LEASES && !leases.has(orgId)) leases.clear();
@@ -49,28 +36,31 @@ export function recordLease(orgId: string, lease: VersionLease, sentAt: number):
  * Renews a lease in its second half off the critical path (`waitUntil`), so a steadily busy
  * isolate never waits for the OrgState; an idle one lets it run out and asks on its next call.
  */
-export function renewSoon(env: Env, orgId: string, waitUntil: (promise: Promise<unknown>) => void, now = Date.now()): void {
+export function renewSoon(env: OrgStateEnv, orgId: string, waitUntil: (promise: Promise<unknown>) => void, now = Date.now()): void {
   const lease = leases.get(orgId);
   if (!lease || renewing.has(orgId) || now >= lease.until || lease.until - now > lease.ms / 2) return;
   renewing.add(orgId);
   const sentAt = now;
   waitUntil(
-    orgState(env, orgId)
+    orgStateOf(env.ORG_STATE, orgId)
       .configLease()
       .then((renewed) => recordLease(orgId, renewed, sentAt))
       .finally(() => renewing.delete(orgId)),
   );
 }
 
-/** The org's current config version: the leased one (renewed ahead when `waitUntil` is given), or (one OrgState round trip) a new lease. */
-export async function currentVersion(env: Env, orgId: string, waitUntil?: (promise: Promise<unknown>) => void): Promise<number> {
+/**
+ * The org's current config version: the leased one (renewed ahead when `waitUntil` is given),
+ * or (one OrgState round trip) a new lease, also when a caller has seen a newer one (`atLeast`).
+ */
+export async function currentVersion(env: OrgStateEnv, orgId: string, waitUntil?: (promise: Promise<unknown>) => void, atLeast = 0): Promise<number> {
   const leased = leasedVersion(orgId);
-  if (leased !== null) {
+  if (leased !== null && leased >= atLeast) {
     if (waitUntil) renewSoon(env, orgId, waitUntil);
     return leased;
   }
   const sentAt = Date.now();
-  const lease = await orgState(env, orgId).configLease();
+  const lease = await orgStateOf(env.ORG_STATE, orgId).configLease();
   recordLease(orgId, lease, sentAt);
   return lease.version;
 }

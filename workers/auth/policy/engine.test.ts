@@ -215,17 +215,6 @@ describe("AuthService RPC", () => {
     return { org, key };
   }
 
-  it("admit authenticates and decides under the org's active set (the starter templates)", async () => {
-    const { org, key } = await seed();
-    const base = { request_id: "req_admit", host: { kind: "org" as const, slug: org.slug }, credential: key.token, userAgent: "claude-cli/2.0.1 (external, cli)" };
-    const allowed = await auth.admit({ ...base, action: "invoke_model", resource_entity: model("claude", false) });
-    expect(allowed).toMatchObject({ ok: true, principal: { user_id: `${org.id}_u1` }, decision: { decision: "allow", determining: ["allow-catalog"], policy_version: 0 } });
-    const denied = await auth.admit({ ...base, action: "invoke_model", resource_entity: model("chatgpt", true) });
-    expect(denied).toMatchObject({ ok: true, decision: { decision: "deny", determining: ["forbid-consumer-providers"] } });
-    const anonymous = await auth.admit({ ...base, credential: null, action: "invoke_model", resource_entity: model("claude", false) });
-    expect(anonymous).toMatchObject({ ok: false, code: "unauthenticated" });
-  });
-
   it("authorizeMany decides a tools/list in one call", async () => {
     const { org, key } = await seed();
     const who = await auth.authenticate({ host: { kind: "org", slug: org.slug }, credential: key.token, userAgent: null });

@@ -77,7 +77,7 @@ async function load(env: Env, orgId: string, version: number): Promise<Registry>
 
 /**
  * Per isolate: org slug → its registry at the config version last seen. The hot path reads
- * it without touching D1; `AUTH.admit()` returns the org's current version, and a newer one
+ * it without touching D1; admission returns the org's current version, and a newer one
  * makes the caller reload (`registryAt`).
  */
 const cache = new Map<string, Promise<Registry>>();

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { InspectResult } from "../../../shared/guardrail.ts";
 import { inspect, responseScanner, type GuardrailContext } from "../../../shared/guardrail-engine/client.ts";
 import type { AdmitResult } from "../../../shared/rpc.ts";
+import { admit, settle as settleReservation } from "../admission/admit.ts";
 import type { CallOutcome, RouterEnv } from "../context.ts";
 import type { Operation, ProviderConfig } from "../providers/index.ts";
 import { operationOf } from "../providers/index.ts";
@@ -9,7 +10,6 @@ import { priceOf } from "../providers/prices.ts";
 import { clientCredential, errorShapeForName, forwardedHeaders, returnedHeaders } from "./client.ts";
 import { llmAttributes, type CallFacts, type CallRecord } from "./record.ts";
 import { cachedRegistry, registryAt, type ModelEntry, type ProviderEntry, type Registry } from "./registry.ts";
-import { settleLater } from "./settlements.ts";
 import { tapStream } from "./stream.ts";
 import { callTargets, targetsOf, type Target } from "./upstream.ts";
 import { bill, DEFAULT_MAX_OUTPUT, promptChars, textChars, tokensOfChars } from "./usage.ts";
@@ -40,7 +40,7 @@ interface Call {
 
 /**
  * `/llm/<provider>/…`: the model gateway. Resolves the call from the org's registry (isolate
- * cache), admits it in one `AUTH.admit()` (identity, policy, reservation) while the prompt
+ * cache), admits it here (identity, policy, reservation: admission/admit.ts) while the prompt
  * passes the org's guardrails, calls the provider with the org's credential (routing,
  * retries, fallbacks before the first byte), passes the answer back through the guardrail,
  * and settles the reservation and records the call once it has ended.
@@ -85,7 +85,7 @@ export async function serveModelGateway(c: Context<RouterEnv>, slug: string, res
     const resolved = resolve(registry, slug, name, c.req.method, subPath, bytes, url);
     if ("refusal" in resolved || resolved.operation.name === "models") {
       // The registry changed under a call already admitted (round 1): free what that admission reserved.
-      if (round > 0) c.executionCtx.waitUntil(settleLater(env.AUTH, { org_id: registry.orgId, request_id: requestId, tokens: 0, cost_micros: 0 }));
+      if (round > 0) c.executionCtx.waitUntil(settleReservation(env, { org_id: registry.orgId, request_id: requestId, tokens: 0, cost_micros: 0 }));
       const auth = await authenticate();
       if (!auth.ok) return authRefusal(auth);
       if (auth.configVersion !== registry.version && round === 0) {
@@ -112,7 +112,7 @@ export async function serveModelGateway(c: Context<RouterEnv>, slug: string, res
     // Admission and prompt inspection run together (inspection at the version the registry was loaded at);
     // a caller that sent no credential at all is refused by admission, so its prompt is not inspected.
     const [admitted, inspected] = await Promise.all([
-      env.AUTH.admit({
+      admit(env, {
         request_id: requestId,
         host: { kind: "org", slug },
         credential: credential || null,
@@ -122,7 +122,7 @@ export async function serveModelGateway(c: Context<RouterEnv>, slug: string, res
         resource_entity: { type: "Model", id: call.entry.name, provider: { id: primary.provider.name, kind: primary.provider.kind, consumer: primary.provider.consumer } },
         facts: { sourceIp: c.req.header("cf-connecting-ip") ?? null },
         ...(reserve ? { reserve } : {}),
-      }),
+      }, (promise) => c.executionCtx.waitUntil(promise)),
       promptFields.length && credential
         ? inspect(guardrailOf(c), { org_id: registry.orgId, config_version: registry.version, request_id: requestId }, "prompt", { messages: promptFields.map((f) => call.body![f]) })
         : Promise.resolve<InspectResult>({ action: "allow", findings: [] }),
@@ -134,7 +134,7 @@ export async function serveModelGateway(c: Context<RouterEnv>, slug: string, res
     c.set("configVersion", configVersion);
     // Orgs without a limit that applies hold nothing: then there is nothing to settle or release.
     const settle = (tokens: number, costMicros: number) =>
-      admitted.reserved ? settleLater(env.AUTH, { org_id: registry!.orgId, request_id: requestId, tokens, cost_micros: costMicros }) : Promise.resolve();
+      admitted.reserved ? settleReservation(env, { org_id: registry!.orgId, request_id: requestId, tokens, cost_micros: costMicros }) : Promise.resolve();
     const release = () => c.executionCtx.waitUntil(settle(0, 0));
 
     if (configVersion !== registry.version && round === 0) {

@@ -1,10 +1,7 @@
-import type { ReservationEstimate } from "../../../shared/rpc.ts";
-import type { Env } from "../env.ts";
-import { orgState } from "../org-state.ts";
-import { refOf, type AllowanceGrant, type CounterAmount, type LeasedHold } from "./lease-ledger.ts";
-import type { CounterRef } from "./ledger.ts";
-import { amountOf, LIMITS, type ReservationRequest } from "./limits.ts";
-import { windowStart } from "./windows.ts";
+import { amountOf, LIMITS, type ReservationRequest } from "../../../shared/limits/limits.ts";
+import { refOf, type AllowanceGrant, type CounterAmount, type CounterRef, type LeasedHold } from "../../../shared/limits/protocol.ts";
+import { windowStart } from "../../../shared/limits/windows.ts";
+import { orgStateOf, type OrgStateEnv, type ReservationEstimate } from "../../../shared/rpc.ts";
 
 type WaitUntil = (promise: Promise<unknown>) => void;
 
@@ -61,7 +58,7 @@ function countersOf(request: ReservationRequest, now: number): { key: string; li
  * The lease `request` could be admitted from at `version`, now, without taking it. A lease past
  * its time, at another version or in a rolled window is ended (given back off the critical path).
  */
-function usable(env: Env, orgId: string, version: number, request: ReservationRequest, now: number, waitUntil: WaitUntil) {
+function usable(env: OrgStateEnv, orgId: string, version: number, request: ReservationRequest, now: number, waitUntil: WaitUntil) {
   const lease = leases.get(orgId)?.get(scopesKey(request));
   if (!lease) return null;
   // A caller that decided at an older version than the lease's is about to learn the new one.
@@ -77,12 +74,12 @@ function usable(env: Env, orgId: string, version: number, request: ReservationRe
 }
 
 /** Whether this isolate's lease could admit `request` now at `version` (it is not taken). */
-export function canAdmitLocally(env: Env, orgId: string, version: number, request: ReservationRequest, waitUntil: WaitUntil): boolean {
+export function canAdmitLocally(env: OrgStateEnv, orgId: string, version: number, request: ReservationRequest, waitUntil: WaitUntil): boolean {
   return usable(env, orgId, version, request, Date.now(), waitUntil) !== null;
 }
 
 /** Admits `request` from this isolate's lease at `version`: a local hold under its request id. False when no lease covers it. */
-export function admitLocally(env: Env, orgId: string, version: number, request: ReservationRequest, waitUntil: WaitUntil): boolean {
+export function admitLocally(env: OrgStateEnv, orgId: string, version: number, request: ReservationRequest, waitUntil: WaitUntil): boolean {
   const found = usable(env, orgId, version, request, Date.now(), waitUntil);
   if (!found) return false;
   const { lease, hold } = found;
@@ -99,7 +96,7 @@ export function admitLocally(env: Env, orgId: string, version: number, request: 
  * it first): it is given back, so a busy principal moves on to a fresh slice. Marks it asked;
  * `asked()` clears the mark.
  */
-export function shouldAsk(env: Env, orgId: string, request: ReservationRequest, waitUntil: WaitUntil): boolean {
+export function shouldAsk(env: OrgStateEnv, orgId: string, request: ReservationRequest, waitUntil: WaitUntil): boolean {
   const key = `${orgId} ${scopesKey(request)}`;
   if (asking.has(key)) return false;
   const current = leases.get(orgId)?.get(scopesKey(request));
@@ -113,10 +110,10 @@ export function asked(orgId: string, request: ReservationRequest): void {
 }
 
 /** Keeps a grant the OrgState made with `request`'s reservation (`request` itself is held there), and gives it back when it runs out. */
-export function install(env: Env, orgId: string, version: number, request: ReservationRequest, grant: AllowanceGrant, sentAt: number, waitUntil: WaitUntil): void {
+export function install(env: OrgStateEnv, orgId: string, version: number, request: ReservationRequest, grant: AllowanceGrant, sentAt: number, waitUntil: WaitUntil): void {
   let byScopes = leases.get(orgId);
   if (!byScopes) {
-    if (leases.size >= MAX_ORGS) return void waitUntil(orgState(env, orgId).returnLease(grant.lease_id, [], []));
+    if (leases.size >= MAX_ORGS) return void waitUntil(orgStateOf(env.ORG_STATE, orgId).returnLease(grant.lease_id, [], []));
     leases.set(orgId, (byScopes = new Map()));
   }
   const limited = new Set(countersOf(request, sentAt).filter((n) => n.limited).map((n) => n.key));
@@ -134,7 +131,7 @@ export function install(env: Env, orgId: string, version: number, request: Reser
 }
 
 /** Ends every lease of the org granted at another version (an admin write changed its rules). */
-export function versionSeen(env: Env, orgId: string, version: number, waitUntil: WaitUntil): void {
+export function versionSeen(env: OrgStateEnv, orgId: string, version: number, waitUntil: WaitUntil): void {
   for (const lease of leases.get(orgId)?.values() ?? []) if (lease.version !== version) waitUntil(end(env, lease));
 }
 
@@ -155,7 +152,7 @@ export function settleLocally(requestId: string, actual: ReservationEstimate): b
 }
 
 /** Gives a lease back to the OrgState: what was used, and the holds still out (it takes them over). Once. */
-async function end(env: Env, lease: Lease): Promise<void> {
+async function end(env: OrgStateEnv, lease: Lease): Promise<void> {
   if (lease.ended) return;
   lease.ended = true;
   const byScopes = leases.get(lease.orgId);
@@ -165,5 +162,5 @@ async function end(env: Env, lease: Lease): Promise<void> {
   const at = ([scope, scope_id, metric, win, window_start]: CounterRef, amount: number): CounterAmount => ({ scope, scope_id, metric, win, window_start, amount });
   const used = [...lease.counters.values()].filter((c) => c.used > 0).map((c) => at(c.ref, c.used));
   const holds = [...lease.holds].map(([request_id, hold]): LeasedHold => ({ request_id, counters: hold.map(({ counter, amount }) => at(counter.ref, amount)) }));
-  await orgState(env, lease.orgId).returnLease(lease.id, used, holds);
+  await orgStateOf(env.ORG_STATE, lease.orgId).returnLease(lease.id, used, holds);
 }

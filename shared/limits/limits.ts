@@ -1,4 +1,4 @@
-import type { LimitRefusal, ReservationEstimate } from "../../../shared/rpc.ts";
+import type { LimitRefusal, ReservationEstimate } from "../rpc.ts";
 import type { WindowKind } from "./windows.ts";
 
 export type LimitScope = LimitRefusal["scope"];

@@ -1,5 +1,5 @@
-import { schema, orgScope, type Db } from "../../../shared/db/index.ts";
-import type { Principal } from "../../../shared/principal.ts";
+import { schema, orgScope, type Db } from "../db/index.ts";
+import type { Principal } from "../principal.ts";
 import { LIMITS, type LimitName, type LimitScope, type ScopeLimits } from "./limits.ts";
 
 const { limitRules } = schema;
