@@ -1,6 +1,7 @@
 import { ulid } from "./ids.ts";
 import { z } from "zod";
 import type { ClientInfo } from "./clients.ts";
+import type { PolicyDecisionAttributes } from "./policy-engine/decision-event.ts";
 import type { Org, Principal } from "./principal.ts";
 
 /**
@@ -70,6 +71,8 @@ export interface RequestRecord {
   reason?: string;
   /** OpenTelemetry GenAI / MCP attributes (`gen_ai.request.model`, `mcp.method.name`, …). */
   attributes?: Record<string, string | number | boolean>;
+  /** The policy decision that admitted (or refused) a model call, with what a replay needs. */
+  policy?: PolicyDecisionAttributes;
 }
 
 const ACTIVITY_BY_METHOD: Record<string, number> = {
@@ -140,6 +143,7 @@ export function apiActivityEvent(record: RequestRecord): AirlockEvent {
       ...(principal?.oauth_client ? { oauth_client: principal.oauth_client } : {}),
       roles: principal?.roles ?? [],
       client: record.client,
+      ...(record.policy ? { policy: record.policy } : {}),
     },
   };
 }

@@ -4,6 +4,7 @@ import type { PolicySource } from "./guardrail-engine/policy/source.ts";
 import type { ReservationRequest } from "./limits/limits.ts";
 import type { CounterAmount, LeasedHold, OrgAdmission, VersionLease } from "./limits/protocol.ts";
 import type { ActivePolicy } from "./policy-engine/authorize.ts";
+import type { PolicyDecisionAttributes } from "./policy-engine/decision-event.ts";
 import type { AlertMessage, InspectInput, InspectResult, RecordFindingsInput } from "./guardrail.ts";
 import type { PolicyAction, PolicyDecision, RequestFacts, ResourceDescriptor } from "./policy.ts";
 import type { ProblemCode } from "./problem.ts";
@@ -97,11 +98,12 @@ export type AdmitDecision = PolicyDecision & { policy_version: number; mode: Pol
  * `decision.determining`). `limited` is set when the decision allowed but a limit refused
  * the reservation (nothing was reserved; answer 429); otherwise, when a reservation was
  * asked, it is held under `request_id` until `settle()`. `reserved` says something was held:
- * when no limit applies to the principal nothing is, and `settle()` may be skipped.
+ * when no limit applies to the principal nothing is, and `settle()` may be skipped. `policy`
+ * builds the decision's record for the call's event (built when the event is, after the answer).
  */
 export type AdmitResult =
   | (AuthResult & { ok: false })
-  | (AuthResult & { ok: true; decision: AdmitDecision; limited?: LimitRefusal; reserved?: true });
+  | (AuthResult & { ok: true; decision: AdmitDecision; limited?: LimitRefusal; reserved?: true; policy?: () => PolicyDecisionAttributes });
 
 /** The real usage of a reserved request; zeros release it (the call failed). Idempotent per request id. */
 export interface SettleInput {

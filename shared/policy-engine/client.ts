@@ -3,7 +3,7 @@ import type { PolicyAction, RequestFacts, ResourceDescriptor } from "../policy.t
 import type { Principal } from "../principal.ts";
 import type { AdmitDecision, AuthRpc, AuthorizeManyInput, AuthorizeManyResult } from "../rpc.ts";
 import { authorizeWith, prepare, type ActivePolicy, type DecisionRecorder } from "./authorize.ts";
-import { decisionEvent, emitDecision } from "./decision-event.ts";
+import { singleDecision, type PolicyDecisionAttributes } from "./decision-event.ts";
 
 /**
  * Policy where the request is. The MCP gateway decides its lists and calls, and the router its
@@ -24,22 +24,15 @@ export async function authorize(ctx: PolicyContext, input: AuthorizeManyInput): 
   return authorizeWith(prepare(orgId, active), input, ctx);
 }
 
-/** One admission's decision, and how to record it once the admission is final (it may be decided again at a newer version). */
-export interface SingleDecision {
-  decision: AdmitDecision;
-  record(): void;
-}
-
-/** One action on one resource (a model call's admission), decided here under the org's active set. */
+/** One action on one resource (a model call's admission), decided here under the org's active set; `policy` builds what the call's event records of it. */
 export async function decideOne(
-  ctx: PolicyContext,
+  ctx: Pick<PolicyContext, "auth">,
   input: { requestId: string; org: { id: string; slug: string }; configVersion: number; principal: Principal; action: PolicyAction; resource: ResourceDescriptor; facts?: RequestFacts },
-): Promise<SingleDecision> {
+): Promise<{ decision: AdmitDecision; policy: () => PolicyDecisionAttributes }> {
   const active = await activeAt(input.org.id, input.configVersion, () => ctx.auth.activePolicy(input.org.id, input.configVersion));
   const { engine, set, mode } = prepare(input.org.id, active);
   const facts = { ...input.facts, now: input.facts?.now ?? new Date() };
   const decided = engine.decide(set, { ...facts, principal: input.principal, action: input.action, resource: input.resource });
-  const decision: AdmitDecision = { ...decided, policy_version: set.version, mode };
   const record = { requestId: input.requestId, org: input.org, principal: input.principal, action: input.action, facts, version: set.version, mode, inputAttributes: engine.inputAttributes };
-  return { decision, record: () => ctx.waitUntil(emitDecision(ctx.events, () => decisionEvent(record, input.resource, decision))) };
+  return { decision: { ...decided, policy_version: set.version, mode }, policy: () => singleDecision(record, input.resource, decided) };
 }

@@ -1,5 +1,5 @@
-// One event per policy decision (one per `authorizeMany` call, not one per resource),
-// recorded off the critical path, holding what a replay needs: the principal's entity
+// One event per policy decision (one per `authorizeMany` call, not one per resource; a model
+// call's decision rides in the call's own event), recorded off the critical path, holding what a replay needs: the principal's entity
 // data, the action, the resource(s), the facts policies read, the outcome, the
 // determining policies, the version and the mode. `simulate` reads them back from D1.
 import { ulid } from "../ids.ts";
@@ -35,6 +35,8 @@ export interface ReplayRecord {
 }
 
 export interface PolicyDecisionAttributes {
+  /** One resource's decision (a model call's admission, recorded in the call's own event). */
+  decision?: "allow" | "deny";
   version: number;
   mode: PolicyMode;
   /** Whether the decision blocks (mode `enforce`); a `log_only` deny is recorded, not enforced. */
@@ -138,10 +140,14 @@ function envelope(input: DecisionInput, denied: boolean, policy: PolicyDecisionA
   };
 }
 
-/** The event of one `admit()` decision. */
-export function decisionEvent(input: DecisionInput, resource: ResourceDescriptor, decision: PolicyDecision): AirlockEvent {
-  const denied = decision.decision === "deny";
-  return envelope(input, denied, {
+/**
+ * One decision on one resource, as a model call's own event records it (`airlock.policy`): one
+ * event per call, not a decision event beside it, because each event costs its sender, the
+ * queue, the audit writer and D1 more than the decision did.
+ */
+export function singleDecision(input: DecisionInput, resource: ResourceDescriptor, decision: PolicyDecision): PolicyDecisionAttributes {
+  return {
+    decision: decision.decision,
     version: input.version,
     mode: input.mode,
     enforced: input.mode === "enforce",
@@ -149,7 +155,7 @@ export function decisionEvent(input: DecisionInput, resource: ResourceDescriptor
     determining: decision.determining,
     errors: decision.errors,
     replay: { principal: input.principal, action: input.action, facts: factsOf(input.facts, input.inputAttributes), resource },
-  });
+  };
 }
 
 /** The one event summarising an `authorizeMany()` call. */

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PolicyAction, PolicyDecision, RequestFacts, ResourceDescriptor } from "../../shared/policy.ts";
 import type { Principal } from "../../shared/principal.ts";
+import { callEventOf } from "../fixtures/providers/org.ts";
 import { startMesh, type Mesh } from "./mesh.ts";
 
 type MeshResponse = Awaited<ReturnType<Mesh["request"]>>;
@@ -63,17 +64,6 @@ async function json<T = any>(res: MeshResponse, status: number): Promise<T> {
   return JSON.parse(body) as T;
 }
 
-/** The request's policy decision event (OCSF 3003), once it is in the audit log. */
-async function decisionEventOf(requestId: string) {
-  for (let i = 0; i < 75; i++) {
-    const page = await json(await acme.api(`/audit-events?request_id=${requestId}`), 200);
-    const event = page.data.find((e: { class_uid: number }) => e.class_uid === 3003);
-    if (event) return event;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`no policy decision event for request ${requestId}`);
-}
-
 async function activeEtag() {
   return (await acme.api("/policies/active")).headers.get("etag")!;
 }
@@ -119,14 +109,22 @@ describe("policies", () => {
     });
     expect(refused.status).toBe(403);
     const requestId = refused.headers.get("x-request-id")!;
-    const event = await decisionEventOf(requestId);
+    // The call's one event carries its decision, with what a replay needs.
+    const event = await callEventOf(acme, requestId);
     expect(event).toMatchObject({
-      class_uid: 3003, type_uid: 300399, metadata: { correlation_uid: requestId },
+      class_uid: 6003, metadata: { correlation_uid: requestId },
       airlock: {
         decision: "deny",
-        policy: { version: 0, mode: "enforce", enforced: true, action: "invoke_model", determining: ["forbid-consumer-providers"], replay: { resource: consumer } },
+        reason: "policy_denied",
+        policy: { decision: "deny", version: 0, mode: "enforce", enforced: true, action: "invoke_model", determining: ["forbid-consumer-providers"], replay: { resource: consumer } },
       },
     });
+    const page = await json(await acme.api(`/audit-events?request_id=${requestId}`), 200);
+    expect(page.data.map((e: { class_uid: number }) => e.class_uid)).toEqual([6003]);
+    // Simulation replays it from there: a draft that permits everything would have let it through.
+    const permitAll = '@id("all")\npermit (principal, action, resource);\n';
+    const replay = await json(await acme.api("/policies/simulate", { method: "POST", json: { text: permitAll, from: new Date(Date.now() - 60_000).toISOString() } }), 200);
+    expect(replay).toMatchObject({ changed: 1, by_resource: [{ action: "invoke_model", resource: "Model chatgpt/gpt-5", deny_to_allow: 1, allow_to_deny: 0 }] });
   });
 
   it("refuses a policy that does not validate: 422 with Cedar's errors at line and column", async () => {

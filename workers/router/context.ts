@@ -1,4 +1,5 @@
 import type { ClientInfo } from "../../shared/clients.ts";
+import type { PolicyDecisionAttributes } from "../../shared/policy-engine/decision-event.ts";
 import type { Org, Principal } from "../../shared/principal.ts";
 import type { HostTarget } from "../../shared/rpc.ts";
 import type { Env } from "./env.ts";
@@ -24,6 +25,8 @@ export type RouterVariables = {
 /** What a gateway call (model or MCP) adds to its request's one event. */
 export interface CallOutcome {
   attributes: Record<string, string | number | boolean>;
+  /** The policy decision that admitted or refused the call (model calls), built with the event. */
+  policy?: () => PolicyDecisionAttributes;
   reason?: string;
   /** performance.now() when the call ended (after the stream's last byte). */
   endedAt: number;

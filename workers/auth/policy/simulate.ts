@@ -1,9 +1,10 @@
 // Replays an org's recorded decisions of a time window under another policy set (a draft
 // or a stored version) and reports every decision that would change.
-import { and, asc, eq, gte, lt, lte } from "drizzle-orm";
+import { and, asc, eq, gte, lt, lte, or, sql } from "drizzle-orm";
 import { encodeTime } from "ulid";
 import { iso } from "../../../shared/api/cursor.ts";
 import { schema, type OrgScope } from "../../../shared/db/index.ts";
+import { API_ACTIVITY } from "../../../shared/events.ts";
 import type { ResourceDescriptor } from "../../../shared/policy.ts";
 import { DECISION_TYPE_UID, unpack, type PolicyDecisionAttributes } from "../../../shared/policy-engine/decision-event.ts";
 import type { Engine, PreparedPolicySet } from "../../../shared/policy-engine/engine.ts";
@@ -41,7 +42,11 @@ export async function simulate(scope: OrgScope, engine: Engine, set: PreparedPol
         lt(auditEvents.id, encodeTime(window.to + 1, 10)),
         gte(auditEvents.time, window.from),
         lte(auditEvents.time, window.to),
-        eq(auditEvents.typeUid, DECISION_TYPE_UID),
+        // Decision events, and model calls' own events, which carry their admission's decision.
+        or(
+          eq(auditEvents.typeUid, DECISION_TYPE_UID),
+          and(gte(auditEvents.typeUid, API_ACTIVITY.class_uid * 100), lt(auditEvents.typeUid, (API_ACTIVITY.class_uid + 1) * 100), sql`json_type(${auditEvents.event}, '$.airlock.policy') IS NOT NULL`),
+        ),
       ),
     )
     .orderBy(asc(auditEvents.id))
@@ -78,7 +83,7 @@ export async function simulate(scope: OrgScope, engine: Engine, set: PreparedPol
       ...(replay.facts.input ? { input: replay.facts.input } : {}),
     };
     const before: Outcome[] = replay.resource
-      ? [{ decision: (row.event as { airlock: { decision: "allow" | "deny" } }).airlock.decision, determining: policy.determining }]
+      ? [{ decision: policy.decision ?? (row.event as { airlock: { decision: "allow" | "deny" } }).airlock.decision, determining: policy.determining }]
       : replay.outcome_of!.map((i) => replay.outcomes![i]!);
     const after = engine.decideMany(set, { ...facts, principal: replay.principal, action: replay.action, resources });
     replayed += resources.length;

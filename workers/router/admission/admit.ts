@@ -1,5 +1,4 @@
 import { database } from "../../../shared/db/index.ts";
-import type { EventMessage } from "../../../shared/events.ts";
 import type { ReservationRequest } from "../../../shared/limits/limits.ts";
 import { limitRulesOf, scopesFor } from "../../../shared/limits/rules.ts";
 import { decideOne } from "../../../shared/policy-engine/client.ts";
@@ -14,7 +13,6 @@ export interface AdmissionEnv {
   AUTH: AuthRpc;
   DB: D1Database;
   ORG_STATE: DurableObjectNamespace;
-  EVENTS: Queue<EventMessage>;
 }
 
 type WaitUntil = (promise: Promise<unknown>) => void;
@@ -23,7 +21,8 @@ type WaitUntil = (promise: Promise<unknown>) => void;
  * A model call's admission, in the router's isolate: no RPC in steady state. The caller is
  * authenticated through the isolate's cache of airlock-auth's answers (auth-cache.ts), which
  * hold while airlock-auth's lease on the org's config version runs; the policy decision is made
- * here under the org's active set at that version (shared/policy-engine/client.ts); and a
+ * here under the org's active set at that version (shared/policy-engine/client.ts), recorded in
+ * the call's own event (`policy`); and a
  * reservation is taken from this isolate's allowance lease (allowance.ts) when the version is
  * leased and the allowance covers it. Otherwise one OrgState call confirms the version and, in
  * the same atomic step, reserves (and may lease allowance for the next calls). If an admin write
@@ -43,20 +42,16 @@ export async function admit(env: AdmissionEnv, input: AdmitInput, waitUntil: Wai
     const org = auth.org;
     const version = auth.configVersion;
     const decided = await decideOne(
-      { auth: env.AUTH, events: env.EVENTS, waitUntil },
+      { auth: env.AUTH },
       { requestId: request_id, org, configVersion: version, principal: auth.principal, action, resource: resource_entity, ...(facts ? { facts } : {}) },
     );
-    const result: AdmitResult = { ...auth, decision: decided.decision };
-    const final = (admitted: AdmitResult) => {
-      decided.record();
-      return admitted;
-    };
+    const result: AdmitResult = { ...auth, decision: decided.decision, policy: decided.policy };
     // airlock-auth's answer holds while its lease on `version` runs: no admin write has been answered since.
     const leased = auth.fresh_until !== undefined && Date.now() < auth.fresh_until;
     const reservation = await reservationFor(env, input, result, version);
     if (leased) {
-      if (!reservation) return final(result);
-      if (allowance.admitLocally(env, org.id, version, reservation, waitUntil)) return final({ ...result, reserved: true });
+      if (!reservation) return result;
+      if (allowance.admitLocally(env, org.id, version, reservation, waitUntil)) return { ...result, reserved: true };
     }
     // The lease ran out but the allowance covers the call: confirm the version only, then take it here.
     const local = reservation !== null && allowance.canAdmitLocally(env, org.id, version, reservation, waitUntil);
@@ -73,12 +68,12 @@ export async function admit(env: AdmissionEnv, input: AdmitInput, waitUntil: Wai
       newer = answer.configVersion;
       continue;
     }
-    if (!reservation) return final(result);
+    if (!reservation) return result;
     if (answer.allowance) allowance.install(env, org.id, version, reservation, answer.allowance, sentAt, waitUntil);
     // Taken here, or refused at the OrgState while this isolate's own new lease holds what it needs.
-    if ((local || answer.refusal) && allowance.admitLocally(env, org.id, version, reservation, waitUntil)) return final({ ...result, reserved: true });
+    if ((local || answer.refusal) && allowance.admitLocally(env, org.id, version, reservation, waitUntil)) return { ...result, reserved: true };
     if (local) continue;
-    return final(answer.refusal ? { ...result, limited: answer.refusal } : { ...result, reserved: true });
+    return answer.refusal ? { ...result, limited: answer.refusal } : { ...result, reserved: true };
   }
   throw new Error(`admit ${request_id}: the org's config changed on each of ${MAX_ATTEMPTS} attempts`);
 }

@@ -1,4 +1,5 @@
 import type { ProviderKind } from "../../../shared/db/tables/model-gateway.ts";
+import type { PolicyDecisionAttributes } from "../../../shared/policy-engine/decision-event.ts";
 import type { PolicyMode } from "../../../shared/rpc.ts";
 import type { Operation } from "../providers/index.ts";
 import type { ProviderEntry } from "./registry.ts";
@@ -22,6 +23,8 @@ export interface CallFacts {
   policyVersion: number;
   determining: string[];
   mode: PolicyMode;
+  /** The decision's record for the call's event (admission/admit.ts). */
+  policy?: () => PolicyDecisionAttributes;
 }
 
 export interface CallRecord extends CallFacts {

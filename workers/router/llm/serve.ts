@@ -146,10 +146,13 @@ export async function serveModelGateway(c: Context<RouterEnv>, slug: string, res
       release();
       return fail(403, "forbidden", "Admin tokens are for the admin API; agents use OAuth or an API key", { "www-authenticate": hooks.challenge({ code: "insufficient_scope", description: "Admin tokens are for the admin API" }) });
     }
-    const facts: CallFacts = { provider: primary.provider, operation: call.operation, requested: call.requested, policyVersion: decision.policy_version, determining: decision.determining, mode: decision.mode };
+    const facts: CallFacts = {
+      provider: primary.provider, operation: call.operation, requested: call.requested,
+      policyVersion: decision.policy_version, determining: decision.determining, mode: decision.mode, ...(admitted.policy ? { policy: admitted.policy } : {}),
+    };
     /** A call refused before any provider was asked: its event still names the model, provider and decision. */
     const refuse = (status: number, code: string, message: string, headers?: Record<string, string>) => {
-      c.set("outcome", Promise.resolve({ attributes: llmAttributes({ ...facts, target: primary, attempts: [], started, status }), reason: code, endedAt: performance.now() }));
+      c.set("outcome", Promise.resolve({ attributes: llmAttributes({ ...facts, target: primary, attempts: [], started, status }), reason: code, endedAt: performance.now(), ...(facts.policy ? { policy: facts.policy } : {}) }));
       return fail(status, code, message, headers);
     };
     if (decision.decision === "deny" && decision.mode === "enforce") {
@@ -258,7 +261,7 @@ async function forward(
   const base = { ...facts, target, attempts: result.attempts, started };
   const outcome = (extra: Omit<CallRecord, keyof CallFacts | "target" | "attempts" | "started"> & { reason?: string }): CallOutcome => {
     const { reason, ...rest } = extra;
-    return { attributes: llmAttributes({ ...base, ...rest }), endedAt: performance.now(), ...(reason ? { reason } : {}) };
+    return { attributes: llmAttributes({ ...base, ...rest }), endedAt: performance.now(), ...(reason ? { reason } : {}), ...(facts.policy ? { policy: facts.policy } : {}) };
   };
   const failWith = (status: number, code: string, message: string) => {
     release();

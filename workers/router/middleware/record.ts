@@ -66,7 +66,8 @@ export const recordRequest = createMiddleware<RouterEnv>(async (c, next) => {
       const reason = outcome?.reason ?? c.get("reason") ?? (await reasonOf(response));
       const durationMs = (outcome?.endedAt ?? performance.now()) - started;
       const attributes = outcome ? { attributes: outcome.attributes } : {};
-      await emitEvent(c.env, apiActivityEvent({ ...record, durationMs, ...attributes, ...(reason ? { reason } : {}) }));
+      const policy = outcome?.policy ? { policy: outcome.policy() } : {};
+      await emitEvent(c.env, apiActivityEvent({ ...record, durationMs, ...attributes, ...policy, ...(reason ? { reason } : {}) }));
     })(),
   );
 });
