@@ -257,6 +257,8 @@ export const MCP_FORWARDED_HEADERS = ["accept", "content-type", "mcp-session-id"
  * onto the request's one event and removes the header.
  */
 export const MCP_ATTRIBUTES_HEADER = "x-airlock-mcp";
+/** In those attributes: the request's one policy decision (an object, `PolicyDecisionAttributes`), which the router records as `airlock.policy`. */
+export const MCP_POLICY_ATTRIBUTE = "airlock.policy";
 
 /** `fetch` (the service binding's own) serves `/mcp/<server>…` for the principal in MCP_CONTEXT_HEADER, in the MCP protocol (JSON-RPC errors). */
 export interface McpRpc extends HealthRpc, ApiRpc {

@@ -3,7 +3,8 @@ import type { PolicyAction, RequestFacts, ResourceDescriptor } from "../policy.t
 import type { Principal } from "../principal.ts";
 import type { AdmitDecision, AuthRpc, AuthorizeManyInput, AuthorizeManyResult } from "../rpc.ts";
 import { authorizeWith, prepare, type ActivePolicy, type DecisionRecorder } from "./authorize.ts";
-import { singleDecision, type PolicyDecisionAttributes } from "./decision-event.ts";
+import type { AirlockEvent } from "../events.ts";
+import { decisionEvent, singleDecision, type PolicyDecisionAttributes } from "./decision-event.ts";
 
 /**
  * Policy where the request is. The MCP gateway decides its lists and calls, and the router its
@@ -24,15 +25,30 @@ export async function authorize(ctx: PolicyContext, input: AuthorizeManyInput): 
   return authorizeWith(prepare(orgId, active), input, ctx);
 }
 
-/** One action on one resource (a model call's admission), decided here under the org's active set; `policy` builds what the call's event records of it. */
+/**
+ * One decision on one resource, and how to record it: `policy` builds what the request's own
+ * event carries of it (`airlock.policy`), `event` a decision event of its own for when no call
+ * event can carry it.
+ */
+export interface SingleDecision {
+  decision: AdmitDecision;
+  policy: () => PolicyDecisionAttributes;
+  event: () => AirlockEvent;
+}
+
+/** One action on one resource (a model call's admission, an MCP tool call), decided here under the org's active set. */
 export async function decideOne(
   ctx: Pick<PolicyContext, "auth">,
   input: { requestId: string; org: { id: string; slug: string }; configVersion: number; principal: Principal; action: PolicyAction; resource: ResourceDescriptor; facts?: RequestFacts },
-): Promise<{ decision: AdmitDecision; policy: () => PolicyDecisionAttributes }> {
+): Promise<SingleDecision> {
   const active = await activeAt(input.org.id, input.configVersion, () => ctx.auth.activePolicy(input.org.id, input.configVersion));
   const { engine, set, mode } = prepare(input.org.id, active);
   const facts = { ...input.facts, now: input.facts?.now ?? new Date() };
   const decided = engine.decide(set, { ...facts, principal: input.principal, action: input.action, resource: input.resource });
   const record = { requestId: input.requestId, org: input.org, principal: input.principal, action: input.action, facts, version: set.version, mode, inputAttributes: engine.inputAttributes };
-  return { decision: { ...decided, policy_version: set.version, mode }, policy: () => singleDecision(record, input.resource, decided) };
+  return {
+    decision: { ...decided, policy_version: set.version, mode },
+    policy: () => singleDecision(record, input.resource, decided),
+    event: () => decisionEvent(record, input.resource, decided),
+  };
 }

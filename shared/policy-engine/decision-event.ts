@@ -158,6 +158,11 @@ export function singleDecision(input: DecisionInput, resource: ResourceDescripto
   };
 }
 
+/** A single decision as an event of its own, for when no call event can carry it (several in one request). */
+export function decisionEvent(input: DecisionInput, resource: ResourceDescriptor, decision: PolicyDecision): AirlockEvent {
+  return envelope(input, decision.decision === "deny", singleDecision(input, resource, decision));
+}
+
 /** The one event summarising an `authorizeMany()` call. */
 export function manyDecisionsEvent(input: DecisionInput, resources: ResourceDescriptor[], decisions: PolicyDecision[]): AirlockEvent {
   const outcomes: { decision: "allow" | "deny"; determining: string[] }[] = [];

@@ -254,6 +254,13 @@ describe("Streamable HTTP through the gateway (MCP SDK client, API key)", () => 
       "airlock.decision": "deny", "airlock.policy_ids": "forbid-destructive-tools", "mcp.session.id": expect.stringMatching(/^[0-9a-f]{16}$/),
     });
     expect(event.airlock).toMatchObject({ reason: "policy_denied" });
+    // The decision, with what a replay needs, rides in the call's one event.
+    expect(event.airlock.policy).toMatchObject({
+      decision: "deny", action: "call_tool", mode: "enforce", determining: ["forbid-destructive-tools"],
+      replay: { action: "call_tool", resource: { type: "Tool", id: "delete_everything", server: { id: "fixture" } }, principal: { email: expect.any(String) } },
+    });
+    const recorded = await json(acme.api(`/audit-events?request_id=${response.headers.get("x-request-id")}`));
+    expect(recorded.data.map((e: { class_uid: number }) => e.class_uid)).toEqual([6003]);
     await client.close();
 
     // The same tool for a member of the team the starter policy exempts: listed and callable.

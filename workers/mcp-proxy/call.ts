@@ -1,3 +1,4 @@
+import type { SingleDecision } from "../../shared/policy-engine/client.ts";
 import type { Org, Principal } from "../../shared/principal.ts";
 import type { AlertActor } from "../../shared/rpc.ts";
 import type { Env } from "./env.ts";
@@ -21,6 +22,8 @@ export interface Call {
   lastEventId: string | null;
   timeoutMs: number;
   attributes: McpAttributes;
+  /** Single-resource decisions made for this request: the request's event carries one; more (a batch) become events of their own. */
+  decisions: SingleDecision[];
 }
 
 export const actorOf = (call: Call): AlertActor => ({

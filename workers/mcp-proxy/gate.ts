@@ -1,6 +1,6 @@
 import type { InspectResult } from "../../shared/guardrail.ts";
 import { inspect as inspectHere } from "../../shared/guardrail-engine/client.ts";
-import { authorize as authorizeHere } from "../../shared/policy-engine/client.ts";
+import { authorize as authorizeHere, decideOne } from "../../shared/policy-engine/client.ts";
 import type { PolicyAction, PolicyDecision, ResourceDescriptor } from "../../shared/policy.ts";
 import { actorOf, type Call } from "./call.ts";
 import { RPC, type JsonRpcError } from "./jsonrpc.ts";
@@ -20,9 +20,21 @@ export interface Verdicts {
   decisions: PolicyDecision[];
 }
 
-/** One decision under the org's active policy set, in this isolate, for a whole list or a single call. */
+/**
+ * One decision under the org's active policy set, in this isolate, for a whole list or a single
+ * call. A list's decision is an event of its own; a single resource's rides in the request's
+ * event (serve.ts), so a tool call writes one event, not two.
+ */
 export async function authorize(call: Call, action: PolicyAction, resources: ResourceDescriptor[], input?: Record<string, unknown>): Promise<Verdicts> {
   if (resources.length === 0) return { allowed: [], decisions: [] };
+  if (resources.length === 1) {
+    const one = await decideOne({ auth: call.env.AUTH }, {
+      requestId: call.requestId, org: call.org, configVersion: call.configVersion, principal: call.principal,
+      action, resource: resources[0]!, ...(input ? { facts: { input } } : {}),
+    });
+    call.decisions.push(one);
+    return { allowed: [one.decision.decision === "allow" || one.decision.mode !== "enforce"], decisions: [one.decision] };
+  }
   const result = await authorizeHere({ auth: call.env.AUTH, events: call.env.EVENTS, waitUntil: (p) => call.waitUntil(p) }, {
     request_id: call.requestId, org_id: call.org.id, configVersion: call.configVersion, principal: call.principal,
     action, resources, ...(input ? { facts: { input } } : {}),

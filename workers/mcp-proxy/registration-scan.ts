@@ -34,7 +34,7 @@ export async function scanAtRegistration(env: Env, context: ApiContext, serverId
   const call: Call = {
     env, waitUntil: (promise) => void writes.push(promise), org, principal: context.principal, requestId: context.requestId,
     configVersion: context.configVersion, registry, protocolVersion: null, accept: null, lastEventId: null,
-    timeoutMs: Math.min(Number(env.UPSTREAM_TIMEOUT_MS) || SCAN_TIMEOUT_MS, SCAN_TIMEOUT_MS), attributes: {},
+    timeoutMs: Math.min(Number(env.UPSTREAM_TIMEOUT_MS) || SCAN_TIMEOUT_MS, SCAN_TIMEOUT_MS), attributes: {}, decisions: [],
   };
   try {
     const { member, protocolVersion } = await openUpstream(call, server);

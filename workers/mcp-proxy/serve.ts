@@ -1,4 +1,6 @@
-import { MCP_ATTRIBUTES_HEADER, type McpRequestContext } from "../../shared/rpc.ts";
+import type { SingleDecision } from "../../shared/policy-engine/client.ts";
+import { emitDecision } from "../../shared/policy-engine/decision-event.ts";
+import { MCP_ATTRIBUTES_HEADER, MCP_POLICY_ATTRIBUTE, type McpRequestContext } from "../../shared/rpc.ts";
 import { principalKey, type Call, type McpAttributes } from "./call.ts";
 import { BATCH_VERSION, serveBatch } from "./batch.ts";
 import type { Env } from "./env.ts";
@@ -22,21 +24,41 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 /** `/mcp/<name>` for an authenticated principal: a registered server or a virtual server. */
 export async function serve(env: Env, waitUntil: Call["waitUntil"], request: Request, context: McpRequestContext): Promise<Response> {
   const attributes: McpAttributes = {};
+  const decisions: SingleDecision[] = [];
   const started = performance.now();
   let response: Response;
   try {
-    response = await handle(env, waitUntil, request, context, attributes);
+    response = await handle(env, waitUntil, request, context, attributes, decisions);
   } catch (error) {
     console.error(JSON.stringify({ level: "error", worker: "mcp-proxy", request_id: context.requestId, error: error instanceof Error ? error.message : String(error) }));
     response = rpcError(null, RPC.internalError, `The gateway failed; quote request id ${context.requestId} to support`, 500);
   }
   attributes["airlock.gateway_ms"] = Math.round((performance.now() - started) * 1000) / 1000;
   // Every answer is a Response the gateway built (relay.ts and jsonrpc.ts), so its headers are set in place, not copied.
-  response.headers.set(MCP_ATTRIBUTES_HEADER, JSON.stringify(attributes));
+  response.headers.set(MCP_ATTRIBUTES_HEADER, attributesHeader(env, waitUntil, attributes, decisions));
   return response;
 }
 
-async function handle(env: Env, waitUntil: Call["waitUntil"], request: Request, context: McpRequestContext, attributes: McpAttributes): Promise<Response> {
+/** Past this, a decision's record goes as an event of its own rather than in a header (declared tool arguments can be long). */
+const MAX_HEADER_CHARS = 16 * 1024;
+
+/**
+ * The request's attributes for its event (the router's), with its one decision when it made
+ * exactly one; a batch's several decisions, or one too long for a header, are recorded as
+ * decision events of their own.
+ */
+function attributesHeader(env: Env, waitUntil: Call["waitUntil"], attributes: McpAttributes, decisions: SingleDecision[]): string {
+  if (decisions.length === 1) {
+    const header = JSON.stringify({ ...attributes, [MCP_POLICY_ATTRIBUTE]: decisions[0]!.policy() });
+    if (header.length <= MAX_HEADER_CHARS) return header;
+  }
+  for (const decision of decisions) waitUntil(emitDecision(env.EVENTS, decision.event));
+  return JSON.stringify(attributes);
+}
+
+async function handle(
+  env: Env, waitUntil: Call["waitUntil"], request: Request, context: McpRequestContext, attributes: McpAttributes, decisions: SingleDecision[],
+): Promise<Response> {
   const { org, principal } = context;
   const match = /^\/mcp\/([^/]+)\/?$/.exec(new URL(request.url).pathname);
   if (!match) return rpcError(null, RPC.serverNotFound, "Address an MCP server as /mcp/<server>", 404);
@@ -66,7 +88,7 @@ async function handle(env: Env, waitUntil: Call["waitUntil"], request: Request, 
     env, waitUntil, org, principal, requestId: context.requestId, configVersion: context.configVersion,
     registry: connected,
     protocolVersion: version, accept: request.headers.get("accept"), lastEventId: request.headers.get("last-event-id"),
-    timeoutMs: Number(env.UPSTREAM_TIMEOUT_MS) || DEFAULT_TIMEOUT_MS, attributes,
+    timeoutMs: Number(env.UPSTREAM_TIMEOUT_MS) || DEFAULT_TIMEOUT_MS, attributes, decisions,
   };
 
   const opened = async (answering: JsonRpcId | null): Promise<SessionState | Response> => {

@@ -1,7 +1,8 @@
 import { Hono, type Context } from "hono";
 import { problem } from "../../shared/problem.ts";
 import { resourceOfRequest, type ProtectedResource } from "../../shared/protected-resource.ts";
-import { MCP_ATTRIBUTES_HEADER, MCP_CONTEXT_HEADER, MCP_FORWARDED_HEADERS, MCP_REQUEST_ID_HEADER, type AuthResult } from "../../shared/rpc.ts";
+import type { PolicyDecisionAttributes } from "../../shared/policy-engine/decision-event.ts";
+import { MCP_ATTRIBUTES_HEADER, MCP_CONTEXT_HEADER, MCP_FORWARDED_HEADERS, MCP_POLICY_ATTRIBUTE, MCP_REQUEST_ID_HEADER, type AuthResult } from "../../shared/rpc.ts";
 import { authenticateCached } from "./auth-cache.ts";
 import { bearerToken } from "./authenticate.ts";
 import type { RouterEnv } from "./context.ts";
@@ -126,16 +127,17 @@ async function serveProtected(c: Context<RouterEnv>, kind: ProtectedResource["ki
   return adoptMcpAttributes(c, adoptReason(c, await c.env.MCP_PROXY.fetch(forwarded)));
 }
 
-/** The MCP gateway's attributes of this request (method, tool, decision…) go on its one event; the header never leaves. */
+/** The MCP gateway's attributes of this request (method, tool, decision and its record…) go on its one event; the header never leaves. */
 function adoptMcpAttributes(c: Context<RouterEnv>, response: Response): Response {
   const header = response.headers.get(MCP_ATTRIBUTES_HEADER);
   if (header === null) return response;
   const out = new Response(response.body, response);
   out.headers.delete(MCP_ATTRIBUTES_HEADER);
   try {
-    const attributes = JSON.parse(header) as Record<string, string | number | boolean>;
+    const { [MCP_POLICY_ATTRIBUTE]: decision, ...attributes } = JSON.parse(header) as Record<string, string | number | boolean> & { [MCP_POLICY_ATTRIBUTE]?: PolicyDecisionAttributes };
     const reason = typeof attributes["airlock.reason"] === "string" ? attributes["airlock.reason"] : undefined;
-    c.set("outcome", Promise.resolve({ attributes, endedAt: performance.now(), ...(reason ? { reason } : {}) }));
+    const policy = decision && typeof decision === "object" ? { policy: () => decision } : {};
+    c.set("outcome", Promise.resolve({ attributes, endedAt: performance.now(), ...(reason ? { reason } : {}), ...policy }));
   } catch {
     // Attributes are a courtesy to the event; a malformed header only loses them.
   }
