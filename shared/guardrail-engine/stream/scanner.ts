@@ -20,6 +20,9 @@ export const DEFAULT_WINDOW = 160;
  */
 const MAX_HELD_WINDOWS = 16;
 
+/** While a channel holds no more than a window, it is scanned each time this many characters have come in. */
+const SCAN_EVERY = 32;
+
 /** One text stream (a choice's content, a tool call's arguments, a content block). */
 interface Channel {
   key: string;
@@ -38,6 +41,10 @@ interface Channel {
   redactions: Finding[];
   /** Per flush: every finding in look-behind + buffer, offsets relative to the buffer. */
   found: Finding[];
+  /** The buffer `found` was scanned from (null: none since it last changed). */
+  scanned: string | null;
+  /** Characters added since the last scan. */
+  unscanned: number;
 }
 
 interface HeldSlot {
@@ -102,7 +109,7 @@ export class StreamScanner {
   private channel(key: string, json: boolean): Channel {
     let channel = this.channels.get(key);
     if (!channel) {
-      channel = { key, json, buffer: "", lookBehind: "", sentChars: 0, closed: false, lex: LEX_START, boundary: 0, redactions: [], found: [] };
+      channel = { key, json, buffer: "", lookBehind: "", sentChars: 0, closed: false, lex: LEX_START, boundary: 0, redactions: [], found: [], scanned: null, unscanned: 0 };
       this.channels.set(key, channel);
     }
     return channel;
@@ -131,6 +138,7 @@ export class StreamScanner {
       channel.closed = false;
       const start = channel.buffer.length;
       channel.buffer += slot.text;
+      channel.unscanned += slot.text.length;
       held.slots.push({ channel, start, end: channel.buffer.length, set: slot.set });
     }
     for (const prefix of reading.closes) {
@@ -156,9 +164,28 @@ export class StreamScanner {
   flush(final: boolean): ScanOutput {
     if (this.blocked) return { text: "", blocked: this.blocked };
     let total = 0;
+    for (const channel of this.channels.values()) total += channel.buffer.length;
+    const overHeld = total > this.window * MAX_HELD_WINDOWS;
     for (const channel of this.channels.values()) {
-      const shift = channel.lookBehind.length;
-      const found = channel.buffer.length === 0 ? [] : scanText(channel.lookBehind + channel.buffer, "response", this.policy).map((f) => ({ ...f, start: f.start - shift, end: f.end - shift }));
+      const open = !final && !channel.closed;
+      // Text within a window cannot leave yet, so its scan only has to find a block early: it
+      // runs once SCAN_EVERY characters have come in since the last (or the channel ends), not
+      // at every event of a short answer. Nothing of the channel is sent meanwhile.
+      if (open && !overHeld && channel.buffer.length <= this.window && channel.unscanned < SCAN_EVERY) {
+        channel.found = [];
+        channel.redactions = [];
+        channel.boundary = 0;
+        channel.scanned = null;
+        continue;
+      }
+      // An event that added no text to the channel (a role, a finish reason, usage) changes nothing to scan.
+      if (channel.buffer !== channel.scanned) {
+        const shift = channel.lookBehind.length;
+        channel.found = channel.buffer.length === 0 ? [] : scanText(channel.lookBehind + channel.buffer, "response", this.policy).map((f) => ({ ...f, start: f.start - shift, end: f.end - shift }));
+        channel.scanned = channel.buffer;
+        channel.unscanned = 0;
+      }
+      const found = channel.found;
       const blocking = found.find((f) => f.action === "block" && f.end > 0);
       if (blocking) {
         const finding = this.located(channel, blocking);
@@ -170,14 +197,12 @@ export class StreamScanner {
       let redactions = found.filter((f) => f.action === "redact" && f.start >= 0);
       if (channel.json) redactions = safeSpans(channel.buffer, channel.lex, redactions);
       channel.redactions = redactions;
-      channel.boundary = final || channel.closed ? channel.buffer.length : Math.max(0, channel.buffer.length - this.window);
+      channel.boundary = open ? Math.max(0, channel.buffer.length - this.window) : channel.buffer.length;
       // Latest first, so a span that overlaps one moved across is seen against the new boundary.
       for (let i = redactions.length - 1; i >= 0; i--) {
         const r = redactions[i]!;
         if (r.start < channel.boundary && r.end > channel.boundary) channel.boundary = r.start;
       }
-      channel.found = found;
-      total += channel.buffer.length;
     }
 
     let excess = total - this.window * MAX_HELD_WINDOWS;
