@@ -35,27 +35,29 @@ const reservationState = (orgId: string, requestId: string) =>
 const costToday = async (orgId: string) => (await orgState(orgId).spend()).counters.find((c) => c.scope === "org" && c.metric === "cost_micros" && c.win === "day") ?? { used: 0, reserved: 0 };
 const model = (id: string, consumer: boolean): ResourceDescriptor => ({ type: "Model", id, provider: { id: consumer ? "chatgpt-consumer" : "openai", kind: "openai", consumer } });
 
-async function seedOrg() {
+/** An org with an API key (a user's, with `user`), and admission inputs for that key. */
+async function orgWithKey(prefix: string, options: { user?: boolean } = {}) {
   const unique = crypto.randomUUID().slice(0, 8);
   const now = Date.now();
-  const org = { id: `org_${unique}`, slug: `limits-${unique}`, name: "Limits" };
+  const org = { id: `org_${unique}`, slug: `${prefix}-${unique}`, name: prefix };
   await db.insert(schema.orgs).values({ ...org, createdAt: now });
+  const userId = options.user ? `${org.id}_u1` : null;
+  if (userId) await db.insert(schema.users).values({ id: userId, orgId: org.id, email: "ada@acme.test", createdAt: now, updatedAt: now });
   const key = await mintToken("api_key");
-  await db.insert(schema.apiKeys).values({ id: key.id, orgId: org.id, name: "agent", secretHash: key.hash, hint: key.hint, createdAt: now });
+  await db.insert(schema.apiKeys).values({ id: key.id, orgId: org.id, name: "agent", secretHash: key.hash, hint: key.hint, createdAt: now, userId });
   /** A rule written as the admin API does: the row, then a config version bump. */
   const setRule = async (rule: Partial<typeof schema.limitRules.$inferInsert>) => {
     await db.insert(schema.limitRules).values({ id: `lr_${crypto.randomUUID()}`, orgId: org.id, scope: "org", scopeId: null, createdAt: now, updatedAt: now, ...rule });
     await orgState(org.id).bumpConfigVersion();
   };
-  let n = 0;
-  const input = (reserve: AdmitInput["reserve"]): AdmitInput => ({
+  const input = (reserve?: AdmitInput["reserve"]): AdmitInput => ({
     host: { kind: "org", slug: org.slug },
     credential: key.token,
-    userAgent: "limits-test/1",
-    request_id: `${org.id}-req-${++n}`,
+    userAgent: `${prefix}-test/1`,
+    request_id: `${org.id}-${crypto.randomUUID()}`,
     action: "invoke_model",
-    resource_entity: { type: "Model", id: "gpt-4o-mini", provider: { id: "openai", kind: "openai", consumer: false } },
-    reserve,
+    resource_entity: model("gpt-4o-mini", false),
+    ...(reserve ? { reserve } : {}),
   });
   return { org, key, setRule, input };
 }
@@ -71,7 +73,7 @@ describe("admission with reservations", () => {
   }, 20_000);
 
   it("admits exactly the 50 of 200 concurrent calls a budget fits, and settling lower frees the rest", async () => {
-    const { org, setRule, input } = await seedOrg();
+    const { org, setRule, input } = await orgWithKey("limits");
     // $0.10 a day; each call may cost $0.002: 50 fit.
     await setRule({ usdPerDayMicros: 100_000 });
     const estimate = { tokens: 1_000, cost_micros: 2_000 };
@@ -105,7 +107,7 @@ describe("admission with reservations", () => {
   }, 20_000);
 
   it("decides again when an admin write lands between the isolate's last look and the reservation", async () => {
-    const { org, key, setRule, input } = await seedOrg();
+    const { org, key, setRule, input } = await orgWithKey("limits");
     await setRule({ requestsPerMinute: 100 });
     // This isolate now knows the org's config version.
     expect(admitted(await admitNow(input({ tokens: 1, cost_micros: 1 })))).toBe(true);
@@ -121,7 +123,7 @@ describe("admission with reservations", () => {
   });
 
   it("a tightened limit applies to the very next call", async () => {
-    const { org, setRule, input } = await seedOrg();
+    const { org, setRule, input } = await orgWithKey("limits");
     await setRule({ scope: "key", scopeId: (await db.query.apiKeys.findFirst({ where: eq(schema.apiKeys.orgId, org.id) }))!.id, tokensPerMinute: 1_000 });
     expect(admitted(await admitNow(input({ tokens: 600, cost_micros: 1 })))).toBe(true);
     await db.update(schema.limitRules).set({ tokensPerMinute: 500 }).where(eq(schema.limitRules.orgId, org.id));
@@ -130,7 +132,7 @@ describe("admission with reservations", () => {
   });
 
   it("says when it held something, so the caller can skip settling calls no limit applies to", async () => {
-    const { org, key, setRule, input } = await seedOrg();
+    const { org, key, setRule, input } = await orgWithKey("limits");
     const estimate = { tokens: 10, cost_micros: 10 };
     const free = await admitNow(input(estimate));
     expect(admitted(free) && free.ok && free.reserved).toBeUndefined();
@@ -144,7 +146,7 @@ describe("admission with reservations", () => {
   });
 
   it("ignores a settle for a request it never reserved", async () => {
-    const { org, setRule } = await seedOrg();
+    const { org, setRule } = await orgWithKey("limits");
     await setRule({ requestsPerMinute: 10 });
     await settleNow({ org_id: org.id, request_id: "never-admitted", tokens: 10, cost_micros: 10 });
     expect((await orgState(org.id).spend()).counters).toEqual([]);
@@ -152,24 +154,11 @@ describe("admission with reservations", () => {
 });
 
 describe("admission and settlement from an allowance lease", () => {
+  /** A day's budget for the org; each call may cost $0.01. */
   async function seedOrg(usdPerDayMicros: number) {
-    const unique = crypto.randomUUID().slice(0, 8);
-    const now = Date.now();
-    const org = { id: `org_${unique}`, slug: `allowance-${unique}`, name: "Allowance" };
-    await db.insert(schema.orgs).values({ ...org, createdAt: now });
-    const key = await mintToken("api_key");
-    await db.insert(schema.apiKeys).values({ id: key.id, orgId: org.id, name: "agent", secretHash: key.hash, hint: key.hint, createdAt: now });
-    await db.insert(schema.limitRules).values({ id: `lr_${crypto.randomUUID()}`, orgId: org.id, scope: "org", scopeId: null, usdPerDayMicros, createdAt: now, updatedAt: now });
-    const input = (): AdmitInput => ({
-      host: { kind: "org", slug: org.slug },
-      credential: key.token,
-      userAgent: "allowance-test/1",
-      request_id: `${org.id}-${crypto.randomUUID()}`,
-      action: "invoke_model",
-      resource_entity: { type: "Model", id: "gpt-4o-mini", provider: { id: "openai", kind: "openai", consumer: false } },
-      reserve: { tokens: 100, cost_micros: 10_000 },
-    });
-    return { org, input };
+    const { org, setRule, input } = await orgWithKey("allowance");
+    await setRule({ usdPerDayMicros });
+    return { org, input: () => input({ tokens: 100, cost_micros: 10_000 }) };
   }
   const reserved = (r: AdmitResult) => r.ok && r.reserved === true && !r.limited;
 
@@ -207,23 +196,7 @@ describe("admission and settlement from an allowance lease", () => {
 });
 
 describe("admission and authenticate() under a version lease", () => {
-  async function seedOrg() {
-    const unique = crypto.randomUUID().slice(0, 8);
-    const now = Date.now();
-    const org = { id: `org_${unique}`, slug: `lease-${unique}`, name: "Lease" };
-    await db.insert(schema.orgs).values({ ...org, createdAt: now });
-    const key = await mintToken("api_key");
-    await db.insert(schema.apiKeys).values({ id: key.id, orgId: org.id, name: "agent", secretHash: key.hash, hint: key.hint, createdAt: now });
-    const input = (): AdmitInput => ({
-      host: { kind: "org", slug: org.slug },
-      credential: key.token,
-      userAgent: "lease-test/1",
-      request_id: `${org.id}-${crypto.randomUUID()}`,
-      action: "invoke_model",
-      resource_entity: { type: "Model", id: "gpt-4o-mini", provider: { id: "openai", kind: "openai", consumer: false } },
-    });
-    return { org, key, input };
-  }
+  const seedOrg = () => orgWithKey("lease");
 
   it("decides without calling the OrgState while the lease runs, and asks again once it ran out", async () => {
     const { org, key, input } = await seedOrg();
@@ -283,19 +256,8 @@ describe("admission and authenticate() under a version lease", () => {
 });
 
 describe("the policy decision", () => {
-  async function seed() {
-    const unique = crypto.randomUUID().slice(0, 8);
-    const org = { id: `org_${unique}`, slug: `acme-${unique}`, name: "acme" };
-    const now = Date.now();
-    await db.insert(schema.orgs).values({ ...org, createdAt: now });
-    await db.insert(schema.users).values({ id: `${org.id}_u1`, orgId: org.id, email: "ada@acme.test", createdAt: now, updatedAt: now });
-    const key = await mintToken("api_key");
-    await db.insert(schema.apiKeys).values({ id: key.id, orgId: org.id, name: "agent", secretHash: key.hash, hint: key.hint, createdAt: now, userId: `${org.id}_u1` });
-    return { org, key };
-  }
-
   it("authenticates and decides under the org's active set (the starter templates)", async () => {
-    const { org, key } = await seed();
+    const { org, key } = await orgWithKey("acme", { user: true });
     const base = { request_id: "req_admit", host: { kind: "org" as const, slug: org.slug }, credential: key.token, userAgent: "claude-cli/2.0.1 (external, cli)" };
     const allowed = await admitNow({ ...base, action: "invoke_model", resource_entity: model("claude", false) });
     expect(allowed).toMatchObject({ ok: true, principal: { user_id: `${org.id}_u1` }, decision: { decision: "allow", determining: ["allow-catalog"], policy_version: 0 } });
