@@ -220,6 +220,8 @@ describe("routing and failures", () => {
   it.each([
     ["an unknown model", { model: "gpt-9", messages: [] }, 404, "model_not_found"],
     ["a model on a consumer provider (policy)", { model: "consumer-gpt", messages: [{ role: "user", content: "hi" }] }, 403, "policy_denied"],
+    ["a negative max_tokens", { model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }], max_tokens: -5 }, 400, "invalid_request"],
+    ["a max_completion_tokens that is not a number", { model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }], max_completion_tokens: "lots" }, 400, "invalid_request"],
   ])("refuses %s in OpenAI's error format", async (_what, body, status, code) => {
     const res = await mesh.request(org.host, "/llm/openai/v1/chat/completions", { method: "POST", token: org.apiKey, json: body });
     expect(res.status).toBe(status);

@@ -105,8 +105,11 @@ export async function serveModelGateway(c: Context<RouterEnv>, slug: string, res
     const primary = call.targets[0]!;
     const price = priceOf(primary.model, call.entry.price);
     const promptTokens = tokensOfChars(promptChars(call.body, call.operation.promptFields));
-    const reserveTokens = promptTokens + Number(call.operation.maxOutput?.(call.body ?? {}) ?? DEFAULT_MAX_OUTPUT);
-    const reserve = billable ? { tokens: reserveTokens, cost_micros: Math.round(promptTokens * (price?.input ?? 0) + (reserveTokens - promptTokens) * (price?.output ?? 0)) } : undefined;
+    const ceiling = call.operation.maxOutput?.(call.body ?? {}) ?? DEFAULT_MAX_OUTPUT;
+    // What is reserved must be a count; anything else is refused once the caller is known (below).
+    const countable = Number.isSafeInteger(ceiling) && ceiling >= 1;
+    const reserveTokens = promptTokens + (countable ? ceiling : 0);
+    const reserve = billable && countable ? { tokens: reserveTokens, cost_micros: Math.round(promptTokens * (price?.input ?? 0) + (reserveTokens - promptTokens) * (price?.output ?? 0)) } : undefined;
 
     const promptFields = call.operation.promptFields.filter((f) => call.body?.[f] !== undefined);
     // Admission and prompt inspection run together (inspection at the version the registry was loaded at);
@@ -122,11 +125,17 @@ export async function serveModelGateway(c: Context<RouterEnv>, slug: string, res
         resource_entity: { type: "Model", id: call.entry.name, provider: { id: primary.provider.name, kind: primary.provider.kind, consumer: primary.provider.consumer } },
         facts: { sourceIp: c.req.header("cf-connecting-ip") ?? null },
         ...(reserve ? { reserve } : {}),
-      }, (promise) => c.executionCtx.waitUntil(promise)),
+      }, (promise) => c.executionCtx.waitUntil(promise)).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
       promptFields.length && credential
         ? inspect(guardrailOf(c), { org_id: registry.orgId, config_version: registry.version, request_id: requestId }, "prompt", { messages: promptFields.map((f) => call.body![f]) })
         : Promise.resolve<InspectResult>({ action: "allow", findings: [] }),
     ]);
+    if (admitted instanceof Error) {
+      // The OrgState or airlock-auth could not be reached: whatever may have been held is released, and the caller may retry.
+      console.error(JSON.stringify({ level: "error", worker: "router", request_id: requestId, error: "admission failed", detail: admitted.message }));
+      c.executionCtx.waitUntil(settleReservation(env, { org_id: registry.orgId, request_id: requestId, tokens: 0, cost_micros: 0 }));
+      return fail(503, "admission_unavailable", "Airlock could not admit this call just now; retry shortly", { "retry-after": "1" });
+    }
     c.set("org", admitted.org);
     if (!admitted.ok) return authRefusal(admitted);
     const { principal, configVersion, decision } = admitted;
@@ -155,6 +164,10 @@ export async function serveModelGateway(c: Context<RouterEnv>, slug: string, res
       c.set("outcome", Promise.resolve({ attributes: llmAttributes({ ...facts, target: primary, attempts: [], started, status }), reason: code, endedAt: performance.now(), ...(facts.policy ? { policy: facts.policy } : {}) }));
       return fail(status, code, message, headers);
     };
+    if (!countable) {
+      release();
+      return refuse(400, "invalid_request", `The output token limit must be a positive integer, not ${JSON.stringify(ceiling)}`);
+    }
     if (decision.decision === "deny" && decision.mode === "enforce") {
       release();
       const ids = decision.determining.length ? decision.determining.join(", ") : "no policy permits it (default deny)";
