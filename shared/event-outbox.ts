@@ -83,7 +83,7 @@ export function createEventOutbox<T extends { metadata: { uid: string } }>(worke
     for (const [i, item] of items.entries()) {
       // The isolate's thread is shared with the requests it serves: a request that arrives while
       // a batch is built waits a few events' worth, not the whole batch's.
-      if (i > 0 && i % BUILD_SLICE === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      if (i > 0 && i % BUILD_SLICE === 0) await scheduler.wait(0);
       try {
         const event = typeof item === "function" ? (item as () => T)() : item;
         const line = JSON.stringify(event);
