@@ -10,7 +10,8 @@ import { decisionEvent, singleDecision, type PolicyDecisionAttributes } from "./
  * Policy where the request is. The MCP gateway decides its lists and calls, and the router its
  * model calls, in their own isolates: a round trip to airlock-auth per request cost more than
  * the decision. airlock-auth still owns the policies: it hands out an org's active set once per
- * config version (`AUTH.activePolicy`), and decisions are recorded as the same events it records.
+ * config version (`AUTH.activePolicy`). A list's decisions are one decision event; a single
+ * decision rides in its request's own event (`decideOne`).
  */
 export interface PolicyContext extends DecisionRecorder {
   auth: Pick<AuthRpc, "activePolicy">;

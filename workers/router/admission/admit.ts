@@ -21,10 +21,9 @@ type WaitUntil = (promise: Promise<unknown>) => void;
  * A model call's admission, in the router's isolate: no RPC in steady state. The caller is
  * authenticated through the isolate's cache of airlock-auth's answers (auth-cache.ts), which
  * hold while airlock-auth's lease on the org's config version runs; the policy decision is made
- * here under the org's active set at that version (shared/policy-engine/client.ts), recorded in
- * the call's own event (`policy`); and a
- * reservation is taken from this isolate's allowance lease (allowance.ts) when the version is
- * leased and the allowance covers it. Otherwise one OrgState call confirms the version and, in
+ * here under the org's active set at that version (shared/policy-engine/client.ts) and recorded
+ * in the call's own event (`policy`); a reservation is taken from this isolate's allowance lease
+ * (allowance.ts) when the version is leased and the allowance covers it. Otherwise one OrgState call confirms the version and, in
  * the same atomic step, reserves (and may lease allowance for the next calls). If an admin write
  * bumped the version meanwhile, nothing was reserved and the whole decision is made again at the
  * new version, so a revoked key or a tightened limit is never honoured late.
