@@ -22,6 +22,12 @@ export interface GatewayHooks {
 const TRIES_PER_TARGET = 2;
 const BACKOFF_MS = 50;
 const decoder = new TextDecoder();
+/**
+ * A streamed answer's headers wait this long for its first event, so that both leave in one
+ * write and reach the client together; a provider slower than that (a model thinking first)
+ * gets its headers through at once.
+ */
+const FIRST_EVENT_WAIT_MS = 25;
 
 /** Guardrails run in this isolate under the org's policy from airlock-guardrail (shared/guardrail-engine/client.ts). */
 const guardrailOf = (c: Context<RouterEnv>): GuardrailContext => ({ guardrail: c.env.GUARDRAIL, waitUntil: (p) => c.executionCtx.waitUntil(p), worker: "router" });
@@ -317,6 +323,7 @@ async function forward(
       return outcome({ status: response.status, billed, responseModel: end.state.model, streamed: true, ttfbAt: end.firstByteAt ?? headersAt, ...(end.cut ? { reason: "upstream_stream_cut" } : end.cancelled ? { reason: "stream_cancelled" } : {}) });
     }));
     headers["cache-control"] = "no-cache";
+    await within(tapped.firstOut, FIRST_EVENT_WAIT_MS);
     return new Response(tapped.stream, { status: response.status, headers });
   }
 
@@ -347,6 +354,13 @@ async function forward(
   c.set("outcome", Promise.resolve(outcome({ status: response.status, billed, responseModel: typeof json?.model === "string" ? json.model : json?.modelVersion, ttfbAt: headersAt })));
   const out = inspected.redacted?.messages ? JSON.stringify(inspected.redacted.messages[0]) : text!;
   return new Response(out, { status: response.status, headers });
+}
+
+/** Waits for `promise`, but not longer than `ms`. */
+async function within(promise: Promise<void>, ms: number): Promise<void> {
+  let timer!: ReturnType<typeof setTimeout>;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 function isJson(text: string): boolean {

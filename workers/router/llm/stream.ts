@@ -36,7 +36,7 @@ const STREAMING = { stream: true };
  * stream the upstream cuts (or leaves silent for `idleMs`) ends with the provider's own error
  * event, never a clean end. `done` resolves once, when it ends.
  */
-export function tapStream(body: ReadableStream<Uint8Array>, operation: Operation, options: TapOptions): { stream: ReadableStream<Uint8Array>; done: Promise<StreamEnd> } {
+export function tapStream(body: ReadableStream<Uint8Array>, operation: Operation, options: TapOptions): { stream: ReadableStream<Uint8Array>; firstOut: Promise<void>; done: Promise<StreamEnd> } {
   const state: StreamState = { complete: false };
   const decoder = new TextDecoder();
   const parser = new SseParser();
@@ -44,6 +44,8 @@ export function tapStream(body: ReadableStream<Uint8Array>, operation: Operation
   const refused = options.scan && "failed" in options.scan ? options.scan.failed : undefined;
   let resolve!: (end: StreamEnd) => void;
   const done = new Promise<StreamEnd>((r) => (resolve = r));
+  let out!: () => void;
+  const firstOut = new Promise<void>((r) => (out = r));
   let ended = false;
   let firstByteAt: number | undefined;
   let outputChars = 0;
@@ -65,14 +67,18 @@ export function tapStream(body: ReadableStream<Uint8Array>, operation: Operation
 
   const emit = (controller: ReadableStreamDefaultController<Uint8Array>, text: string) => {
     if (!text) return false;
-    firstByteAt ??= performance.now();
     controller.enqueue(encoder.encode(text));
+    if (firstByteAt === undefined) {
+      firstByteAt = performance.now();
+      out();
+    }
     return true;
   };
 
   /** Ends the stream once, however it ends; the upstream is no longer read and the scan's findings are recorded. */
   const end = (outcome: { cut?: string; cancelled?: boolean }) => {
     ended = true;
+    out();
     upstream.stop();
     scan?.end();
     resolve({ state, outputChars, ...outcome, ...(firstByteAt !== undefined ? { firstByteAt } : {}) });
@@ -121,7 +127,7 @@ export function tapStream(body: ReadableStream<Uint8Array>, operation: Operation
       end({ cancelled: true });
     },
   });
-  return { stream, done };
+  return { stream, firstOut, done };
 }
 
 /**
