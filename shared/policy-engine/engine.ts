@@ -66,6 +66,8 @@ export interface PreparedPolicySet {
   readonly actions: Readonly<Record<string, readonly string[] | null>>;
   /** Decisions already made under it, by what the set can see of the request. */
   readonly decisions: Map<string, Decision>;
+  /** The same decisions by principal object and request (see `requestKey`): no entities or context built to find them. */
+  readonly byPrincipal: WeakMap<Principal, Map<string, Decision>>;
   /** `principal type|action|resource type` of requests Cedar's request check has passed under it. */
   readonly validShapes: Set<string>;
 }
@@ -339,7 +341,7 @@ export function createEngine(cedar: Cedar, options: EngineOptions = {}) {
       if (!parsed.ok) throw new PolicySetInvalid(parsed.errors);
       split = { ...parsed, observed: observe(parsed.json) };
     }
-    const set: PreparedPolicySet = { org, version, policyIds: split.order, policies: split.policies, slot: `${schemaName}:org:${org}`, observed: split.observed, actions: split.actions, decisions: new Map(), validShapes: new Set() };
+    const set: PreparedPolicySet = { org, version, policyIds: split.order, policies: split.policies, slot: `${schemaName}:org:${org}`, observed: split.observed, actions: split.actions, decisions: new Map(), byPrincipal: new WeakMap(), validShapes: new Set() };
     prepared.set(org, set);
     return set;
   }
@@ -353,7 +355,7 @@ export function createEngine(cedar: Cedar, options: EngineOptions = {}) {
     const { validation, parsed } = validated(text);
     if (!validation.ok) throw new PolicySetInvalid(validation.errors);
     if (!parsed.ok) throw new PolicySetInvalid(parsed.errors);
-    const set: PreparedPolicySet = { org: "", version, policyIds: parsed.order, policies: parsed.policies, slot: `${schemaName}:scratch`, observed: observe(parsed.json), actions: parsed.actions, decisions: new Map(), validShapes: new Set() };
+    const set: PreparedPolicySet = { org: "", version, policyIds: parsed.order, policies: parsed.policies, slot: `${schemaName}:scratch`, observed: observe(parsed.json), actions: parsed.actions, decisions: new Map(), byPrincipal: new WeakMap(), validShapes: new Set() };
     return set;
   }
 
@@ -426,8 +428,37 @@ export function createEngine(cedar: Cedar, options: EngineOptions = {}) {
     });
   }
 
+  /**
+   * A request's key among the requests of one principal object (the router's and the MCP
+   * gateway's caches hand out the same object while its authentication holds): the action, the
+   * resource and the facts Cedar is given. Null when the set reads the clock, which only the
+   * full key (decideIn) can tell apart.
+   */
+  function requestKey(set: PreparedPolicySet, request: DecisionRequest): string | null {
+    const { observed } = set;
+    if (observed.wholeContext || observed.attributes.has("now") || observed.attributes.has("time")) return null;
+    const input = request.input && inputAttributes.size ? Object.entries(request.input).filter(([name]) => inputAttributes.has(name)) : null;
+    return `${request.action}\u0002${JSON.stringify(request.resource)}\u0002${JSON.stringify([request.sourceIp ?? null, request.findings ?? null, input])}`;
+  }
+
   /** One decision; default deny when no policy permits. */
   function decide(set: PreparedPolicySet, request: DecisionRequest): Decision {
+    const key = cacheDecisions ? requestKey(set, request) : null;
+    const remembered = key === null ? undefined : set.byPrincipal.get(request.principal);
+    const known = remembered?.get(key!);
+    if (known) return known;
+    const decision = decideRequest(set, request);
+    if (key !== null) {
+      if (!remembered) set.byPrincipal.set(request.principal, new Map([[key, decision]]));
+      else {
+        if (remembered.size >= MAX_CACHED_DECISIONS) remembered.clear();
+        remembered.set(key, decision);
+      }
+    }
+    return decision;
+  }
+
+  function decideRequest(set: PreparedPolicySet, request: DecisionRequest): Decision {
     const principalSlice: Slice = new Map();
     principalEntities(principalSlice, request.principal);
     const resourceSlice: Slice = new Map();

@@ -80,6 +80,21 @@ function refusal(c: Context<RouterEnv>, resource: ProtectedResource, result: Ext
   });
 }
 
+/**
+ * MCP_CONTEXT_HEADER per authentication answer: the cache hands a session the same answer
+ * while it holds, and the gateway recognises the same text without parsing it again.
+ */
+const contextHeaders = new WeakMap<AuthResult, string>();
+
+function contextHeaderOf(result: Extract<AuthResult, { ok: true }>): string {
+  let header = contextHeaders.get(result);
+  if (header === undefined) {
+    header = JSON.stringify({ org: result.org!, principal: result.principal, configVersion: result.configVersion });
+    contextHeaders.set(result, header);
+  }
+  return header;
+}
+
 async function serveProtected(c: Context<RouterEnv>, kind: ProtectedResource["kind"]): Promise<Response> {
   c.set("operation", kind);
   const requestId = c.get("requestId");
@@ -117,7 +132,7 @@ async function serveProtected(c: Context<RouterEnv>, kind: ProtectedResource["ki
     });
   }
 
-  const headers: Record<string, string> = { [MCP_CONTEXT_HEADER]: JSON.stringify({ org: result.org!, principal, configVersion }), [MCP_REQUEST_ID_HEADER]: requestId };
+  const headers: Record<string, string> = { [MCP_CONTEXT_HEADER]: contextHeaderOf(result), [MCP_REQUEST_ID_HEADER]: requestId };
   for (const name of MCP_FORWARDED_HEADERS) {
     const value = c.req.raw.headers.get(name);
     if (value !== null) headers[name] = value;

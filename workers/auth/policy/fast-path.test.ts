@@ -155,4 +155,40 @@ describe("decision cache", () => {
       expect(a.map((d) => [d.decision, [...d.determining].sort()])).toEqual(b.map((d) => [d.decision, [...d.determining].sort()]));
     }
   });
+
+  it("remembers each principal object's decisions without changing one, unless the set reads the clock", () => {
+    const clockless = SET.split("\n").filter((line) => !line.includes("office-hours")).join("\n");
+    const random = rng(1126);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+    // The gateways' caches hand a session the same principal object on every request.
+    const pool: Principal[] = Array.from({ length: 12 }, (_, i) => ({
+      kind: "api_key", org_id: "org", org_slug: "acme", credential_id: `k${i}`, user_id: `u${i}`, email: pick(["a@acme.test", "b@contractor.test"]),
+      teams: random() < 0.5 ? [{ id: "t_sre", name: "sre" }] : [], roles: [], client: { name: pick(["claude-code", "cursor"]) },
+    }));
+    const requestOf = () => ({
+      principal: pick(pool),
+      ...(random() < 0.5
+        ? { action: "call_tool" as const, resource: { type: "Tool" as const, id: pick(["query", "drop_table"]), server: { id: pick(["prod-db", "docs", "hr"]) } } }
+        : { action: "invoke_model" as const, resource: { type: "Model" as const, id: pick(["gpt-5", "gpt-secret"]), provider: { id: "openai", kind: "openai", consumer: false } } }),
+      now: new Date(Date.UTC(2026, 10, 25, pick([7, 10, 22]))),
+      sourceIp: pick([null, "10.1.2.3"]),
+      findings: random() < 0.2 ? ["secret"] : [],
+    });
+    for (const [text, remembers] of [[clockless, true], [SET, false]] as const) {
+      const cached = createEngine(cedar);
+      const plain = createEngine(cedar, { cacheDecisions: false });
+      const fast = cached.preparePolicySet(`org_memo_${remembers}`, 1, text);
+      const slow = plain.preparePolicySet(`org_memo_plain_${remembers}`, 1, text);
+      for (let i = 0; i < 1500; i++) {
+        const request = requestOf();
+        const a = cached.decide(fast, request);
+        const b = plain.decide(slow, request);
+        expect({ decision: a.decision, determining: [...a.determining].sort() }, `request ${i}: ${JSON.stringify(request)}`).toEqual({ decision: b.decision, determining: [...b.determining].sort() });
+      }
+      const remembered = pool.reduce((n, principal) => n + (fast.byPrincipal.get(principal)?.size ?? 0), 0);
+      if (remembers) expect(remembered).toBeGreaterThan(0);
+      // At most (6 tools + 2 models) × 2 addresses × 2 finding sets per principal can be told apart: most of the 1,500 were remembered.
+      expect(remembered).toBeLessThanOrEqual(remembers ? 12 * 8 * 2 * 2 : 0);
+    }
+  });
 });
