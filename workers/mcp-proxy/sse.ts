@@ -11,6 +11,8 @@ export interface SseEvent {
   data: string | null;
 }
 
+import { idleReader } from "../../shared/idle-reader.ts";
+
 const encoder = new TextEncoder();
 
 function parseEvent(block: string): SseEvent {
@@ -47,16 +49,13 @@ function cutBlocks(buffer: string): { blocks: string[]; tail: string } {
  */
 export async function* sseEvents(body: ReadableStream<Uint8Array>, idleMs?: number): AsyncGenerator<SseEvent> {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  const bounded = idleMs === undefined ? null : idleReader(reader, idleMs);
   let buffer = "";
-  let stalled = false;
   try {
     for (;;) {
-      const next = idleMs === undefined ? await reader.read() : await readWithin(reader, idleMs);
-      if (next === null) {
-        stalled = true;
-        reader.cancel().catch(() => undefined);
-        throw new StreamStalled(`sent nothing for ${idleMs} ms`);
-      }
+      const next = bounded ? await bounded.read() : await reader.read();
+      // The watch cancelled the silent upstream.
+      if (next === null) throw new StreamStalled(`sent nothing for ${idleMs} ms`);
       if (next.done) break;
       const { blocks, tail } = cutBlocks(buffer + next.value);
       buffer = tail;
@@ -64,8 +63,8 @@ export async function* sseEvents(body: ReadableStream<Uint8Array>, idleMs?: numb
     }
     if (buffer.trim() !== "") yield parseEvent(buffer);
   } finally {
-    // A stalled read is still pending: the cancelled reader keeps its lock.
-    if (!stalled) reader.releaseLock();
+    bounded?.stop();
+    reader.releaseLock();
   }
 }
 
@@ -73,19 +72,6 @@ export async function* sseEvents(body: ReadableStream<Uint8Array>, idleMs?: numb
 export interface IdleBound {
   ms: number;
   onIdle: () => string | null;
-}
-
-/** One read, or null once the upstream has sent nothing for `ms`. */
-async function readWithin<T>(reader: ReadableStreamDefaultReader<T>, ms: number): Promise<ReadableStreamReadResult<T> | null> {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const idle = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), ms);
-  });
-  try {
-    return await Promise.race([reader.read(), idle]);
-  } finally {
-    if (timer !== null) clearTimeout(timer);
-  }
 }
 
 /**
@@ -98,6 +84,7 @@ async function readWithin<T>(reader: ReadableStreamDefaultReader<T>, ms: number)
  */
 export function mapSse(body: ReadableStream<Uint8Array>, map: (message: unknown) => Promise<unknown> | unknown, idle?: IdleBound): ReadableStream<Uint8Array> {
   const reader = body.getReader();
+  const bounded = idle ? idleReader(reader, idle.ms) : null;
   const decoder = new TextDecoder();
   let buffer = "";
   const relayed = async (block: string): Promise<string> => {
@@ -124,15 +111,16 @@ export function mapSse(body: ReadableStream<Uint8Array>, map: (message: unknown)
     async pull(controller) {
       // Read until something goes out: a pull that enqueues nothing is not called again.
       for (;;) {
-        const next = idle ? await readWithin(reader, idle.ms) : await reader.read();
+        const next = bounded ? await bounded.read() : await reader.read();
+        // The watch cancelled the silent upstream.
         if (next === null) {
           const last = idle!.onIdle();
           if (last !== null) controller.enqueue(encoder.encode(last));
           controller.close();
-          reader.cancel().catch(() => undefined);
           return;
         }
         if (next.done) {
+          bounded?.stop();
           buffer += decoder.decode();
           let out = await drain();
           if (buffer.trim() !== "") out += await relayed(buffer);
@@ -145,7 +133,10 @@ export function mapSse(body: ReadableStream<Uint8Array>, map: (message: unknown)
         if (out) return controller.enqueue(encoder.encode(out));
       }
     },
-    cancel: (reason) => reader.cancel(reason),
+    cancel: (reason) => {
+      bounded?.stop();
+      return reader.cancel(reason);
+    },
   });
 }
 
@@ -169,6 +160,7 @@ export interface Peeked {
  */
 export async function peekMessage(body: ReadableStream<Uint8Array>, idleMs: number): Promise<Peeked> {
   const reader = body.getReader();
+  const bounded = idleReader(reader, idleMs);
   const decoder = new TextDecoder();
   const seen: Uint8Array[] = [];
   let buffer = "";
@@ -176,7 +168,7 @@ export async function peekMessage(body: ReadableStream<Uint8Array>, idleMs: numb
   let stalled = false;
   let done = false;
   for (let found = false; !found; ) {
-    const next = await readWithin(reader, idleMs);
+    const next = await bounded.read();
     if (next === null || next.done) {
       stalled = next === null;
       done = next !== null;
@@ -194,8 +186,10 @@ export async function peekMessage(body: ReadableStream<Uint8Array>, idleMs: numb
       message = event.data;
     }
   }
-  const rest = () =>
-    new ReadableStream<Uint8Array>({
+  const rest = () => {
+    // The caller bounds the rest as it relays it.
+    bounded.stop();
+    return new ReadableStream<Uint8Array>({
       start(controller) {
         for (const chunk of seen) controller.enqueue(chunk);
       },
@@ -206,16 +200,18 @@ export async function peekMessage(body: ReadableStream<Uint8Array>, idleMs: numb
       },
       cancel: (reason) => reader.cancel(reason),
     });
+  };
   const finish = async () => {
     try {
       for (let read = 0; !done && !stalled && read < MAX_FINISH_READS; read++) {
-        const next = await readWithin(reader, idleMs);
+        const next = await bounded.read();
         stalled = next === null;
         done = next?.done === true;
       }
     } catch {
       // A stream that fails while draining is as finished as one that ends.
     }
+    bounded.stop();
     if (!done) await reader.cancel().catch(() => undefined);
   };
   return { message, stalled, rest, finish };

@@ -1,6 +1,7 @@
 import type { ResponseScan } from "../../../shared/guardrail-engine/client.ts";
 import { parseEventData } from "../../../shared/guardrail-engine/stream/formats.ts";
 import { SseParser, type SseEvent } from "../../../shared/guardrail-engine/stream/sse.ts";
+import { idleReader } from "../../../shared/idle-reader.ts";
 import type { Operation, StreamState } from "../providers/index.ts";
 import { textChars } from "./usage.ts";
 
@@ -111,6 +112,7 @@ export function tapStream(body: ReadableStream<Uint8Array>, operation: Operation
           const read = await upstream.read();
           // The client went away while the provider was being read.
           if (ended) return;
+          if (read === null) return finish(controller, `the provider sent nothing for ${options.idleMs} ms`);
           if (read.done) return finish(controller);
           const out = take(parser.push(decoder.decode(read.value, STREAMING)), false);
           if (out.blocked) return refuse(controller, scan!.scanner.blockedEvent(out.blocked));
@@ -128,33 +130,4 @@ export function tapStream(body: ReadableStream<Uint8Array>, operation: Operation
     },
   });
   return { stream, firstOut, done };
-}
-
-/**
- * Reads that fail once the provider has sent nothing for `ms` (a stalled stream is cut, not
- * waited on forever). One watchdog timer per stream, re-armed only when it fires: a timer per
- * chunk cost more than the chunk's own handling. A stall cancels the provider's body, which
- * ends the pending read; no race promise per read.
- */
-function idleReader(reader: ReadableStreamDefaultReader<Uint8Array>, ms: number) {
-  let lastActivity = Date.now();
-  let stalled: string | undefined;
-  const watch = () => {
-    const idle = Date.now() - lastActivity;
-    if (idle < ms) timer = setTimeout(watch, ms - idle);
-    else {
-      stalled = `the provider sent nothing for ${ms} ms`;
-      reader.cancel(stalled).catch(() => undefined);
-    }
-  };
-  let timer = setTimeout(watch, ms);
-  return {
-    async read() {
-      const result = await reader.read();
-      if (stalled) throw new Error(stalled);
-      lastActivity = Date.now();
-      return result;
-    },
-    stop: () => clearTimeout(timer),
-  };
 }
