@@ -444,17 +444,14 @@ export function createEngine(cedar: Cedar, options: EngineOptions = {}) {
   /** One decision; default deny when no policy permits. */
   function decide(set: PreparedPolicySet, request: DecisionRequest): Decision {
     const key = cacheDecisions ? requestKey(set, request) : null;
-    const remembered = key === null ? undefined : set.byPrincipal.get(request.principal);
-    const known = remembered?.get(key!);
+    if (key === null) return decideRequest(set, request);
+    let remembered = set.byPrincipal.get(request.principal);
+    const known = remembered?.get(key);
     if (known) return known;
     const decision = decideRequest(set, request);
-    if (key !== null) {
-      if (!remembered) set.byPrincipal.set(request.principal, new Map([[key, decision]]));
-      else {
-        if (remembered.size >= MAX_CACHED_DECISIONS) remembered.clear();
-        remembered.set(key, decision);
-      }
-    }
+    if (!remembered) set.byPrincipal.set(request.principal, (remembered = new Map()));
+    else if (remembered.size >= MAX_CACHED_DECISIONS) remembered.clear();
+    remembered.set(key, decision);
     return decision;
   }
 

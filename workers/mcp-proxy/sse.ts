@@ -1,3 +1,5 @@
+import { idleReader } from "../../shared/idle-reader.ts";
+
 /**
  * Server-Sent Events as Streamable HTTP carries JSON-RPC: events are parsed as they
  * arrive (never buffered whole), each `message` event's JSON-RPC payload may be replaced,
@@ -10,8 +12,6 @@ export interface SseEvent {
   event: string;
   data: string | null;
 }
-
-import { idleReader } from "../../shared/idle-reader.ts";
 
 const encoder = new TextEncoder();
 

@@ -52,6 +52,29 @@ describe("tapStream", () => {
     expect((await unfinished.done).cut).toMatch(/before its final event/);
   });
 
+  it("says when its first event has gone out (the headers wait for it), or that the stream ended without one", async () => {
+    let send!: (piece: string) => void;
+    const later = new ReadableStream<Uint8Array>({
+      start(controller) {
+        send = (piece) => controller.enqueue(encoder.encode(piece));
+      },
+    });
+    const tapped = tapStream(later, chatCompletions, { clientAskedUsage: false, errorEvent, idleMs: 1000, scan: null });
+    let left = false;
+    void tapped.firstOut.then(() => (left = true));
+    await scheduler.wait(20);
+    expect(left).toBe(false);
+    send(chunk("Hi"));
+    await tapped.firstOut;
+    const reader = tapped.stream.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe(chunk("Hi"));
+    await reader.cancel();
+
+    const empty = tapStream(body([]), chatCompletions, { clientAskedUsage: false, errorEvent, idleMs: 1000, scan: null });
+    await empty.firstOut;
+    expect((await empty.done).cut).toMatch(/before its final event/);
+  });
+
   it("cuts a stream the provider leaves silent", async () => {
     const stalled = new ReadableStream<Uint8Array>({
       start(controller) {

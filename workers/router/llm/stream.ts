@@ -45,8 +45,8 @@ export function tapStream(body: ReadableStream<Uint8Array>, operation: Operation
   const refused = options.scan && "failed" in options.scan ? options.scan.failed : undefined;
   let resolve!: (end: StreamEnd) => void;
   const done = new Promise<StreamEnd>((r) => (resolve = r));
-  let out!: () => void;
-  const firstOut = new Promise<void>((r) => (out = r));
+  let firstLeft!: () => void;
+  const firstOut = new Promise<void>((r) => (firstLeft = r));
   let ended = false;
   let firstByteAt: number | undefined;
   let outputChars = 0;
@@ -71,7 +71,7 @@ export function tapStream(body: ReadableStream<Uint8Array>, operation: Operation
     controller.enqueue(encoder.encode(text));
     if (firstByteAt === undefined) {
       firstByteAt = performance.now();
-      out();
+      firstLeft();
     }
     return true;
   };
@@ -79,7 +79,7 @@ export function tapStream(body: ReadableStream<Uint8Array>, operation: Operation
   /** Ends the stream once, however it ends; the upstream is no longer read and the scan's findings are recorded. */
   const end = (outcome: { cut?: string; cancelled?: boolean }) => {
     ended = true;
-    out();
+    firstLeft();
     upstream.stop();
     scan?.end();
     resolve({ state, outputChars, ...outcome, ...(firstByteAt !== undefined ? { firstByteAt } : {}) });
